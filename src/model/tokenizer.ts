@@ -1,0 +1,72 @@
+// Text -> token ids, through @huggingface/tokenizers (the tokenizer of transformers.js), from the
+// model folder's tokenizer.json + tokenizer_config.json. Truncation and padding follow
+// sentence-transformers: truncate to max_seq_length (special tokens included), pad to the
+// longest text of the batch.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+
+/** A padded batch, row-major [batchSize, seqLen]. */
+export interface TokenBatch {
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  tokenTypeIds: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface TextTokenizer {
+  /** Token ids of one text, special tokens included, truncated to maxSeqLength. */
+  encode(text: string): number[];
+  /** Encode, truncate and pad a batch of texts. */
+  encodeBatch(texts: string[]): TokenBatch;
+  readonly padId: number;
+  readonly maxSeqLength: number;
+}
+
+function readJson(file: string): any {
+  let raw: string;
+  try {
+    raw = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: missing (a model folder needs a tokenizer.json from Hugging Face tokenizers)`);
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer {
+  const tokJson = readJson(path.join(dir, 'tokenizer.json'));
+  const cfgFile = path.join(dir, 'tokenizer_config.json');
+  const tokCfg = fs.existsSync(cfgFile) ? readJson(cfgFile) : {};
+  const tok = new Tokenizer(tokJson, tokCfg);
+  const padToken: string | undefined =
+    typeof tokCfg.pad_token === 'string' ? tokCfg.pad_token : tokCfg.pad_token?.content;
+  const padId = (padToken !== undefined ? tok.token_to_id(padToken) : undefined) ?? tokJson.padding?.pad_id ?? 0;
+
+  const encode = (text: string): number[] => {
+    const ids = tok.encode(text).ids;
+    if (ids.length <= maxSeqLength) return ids;
+    // Keep the closing special token ([SEP], </s>) as the Rust tokenizer's truncation does for
+    // single-sequence templates: first maxSeqLength - 1 ids, then the last one.
+    return [...ids.slice(0, maxSeqLength - 1), ids[ids.length - 1]];
+  };
+
+  const encodeBatch = (texts: string[]): TokenBatch => {
+    const rows = texts.map(encode);
+    const seqLen = Math.max(1, ...rows.map((r) => r.length));
+    const n = rows.length;
+    const inputIds = new Int32Array(n * seqLen).fill(padId);
+    const attentionMask = new Int32Array(n * seqLen);
+    rows.forEach((r, i) => {
+      inputIds.set(r, i * seqLen);
+      attentionMask.fill(1, i * seqLen, i * seqLen + r.length);
+    });
+    return { inputIds, attentionMask, tokenTypeIds: new Int32Array(n * seqLen), batchSize: n, seqLen };
+  };
+
+  return { encode, encodeBatch, padId, maxSeqLength };
+}
