@@ -1,0 +1,86 @@
+// The transformer encoder (BERT / XLM-RoBERTa, post-LayerNorm) as tfjs ops, mirroring Hugging
+// Face's BertModel / XLMRobertaModel forward in eval mode (no dropout).
+// Shapes: B batch, L sequence, H hidden, nh heads, d = H / nh head size, F intermediate.
+import * as tf from '@tensorflow/tfjs';
+import type { EncoderConfig } from './config.js';
+import { dense } from './dense.js';
+import type { TokenBatch } from './tokenizer.js';
+
+/** Weights by Hugging Face name; Linear weights transposed to [in, out] (see dense.ts). */
+export type Params = Map<string, tf.Tensor>;
+
+/** Position ids: BERT counts 0..L-1; RoBERTa counts non-pad tokens from padding_idx + 1 and gives pads padding_idx. */
+export function positionIds(cfg: EncoderConfig, batch: TokenBatch): Int32Array {
+  const { batchSize: B, seqLen: L, inputIds } = batch;
+  const out = new Int32Array(B * L);
+  for (let b = 0; b < B; b++) {
+    let count = 0;
+    for (let t = 0; t < L; t++) {
+      const i = b * L + t;
+      if (cfg.modelType === 'bert') out[i] = t;
+      else out[i] = inputIds[i] === cfg.padTokenId ? cfg.padTokenId : cfg.padTokenId + ++count;
+    }
+  }
+  return out;
+}
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
+}
+
+function gelu(x: tf.Tensor, kind: EncoderConfig['activation']): tf.Tensor {
+  if (kind === 'gelu') return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2))));
+  // tanh approximation: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+  const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, tf.pow(x, 3))));
+  return tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(inner)));
+}
+
+/** Embeddings: word + position + token type, then LayerNorm. -> [B*L, H] */
+function embed(p: Params, cfg: EncoderConfig, batch: TokenBatch): tf.Tensor2D {
+  const n = batch.batchSize * batch.seqLen;
+  const ids = tf.tensor1d(batch.inputIds, 'int32');
+  const pos = tf.tensor1d(positionIds(cfg, batch), 'int32');
+  const types = tf.tensor1d(batch.tokenTypeIds, 'int32');
+  const sum = tf.addN([
+    tf.gather(p.get('embeddings.word_embeddings.weight')!, ids),
+    tf.gather(p.get('embeddings.position_embeddings.weight')!, pos),
+    tf.gather(p.get('embeddings.token_type_embeddings.weight')!, types),
+  ]);
+  const out = layerNorm(sum, p.get('embeddings.LayerNorm.weight')!, p.get('embeddings.LayerNorm.bias')!, cfg.layerNormEps);
+  return tf.reshape(out, [n, cfg.hiddenSize]);
+}
+
+/** Self-attention over x [B*L, H] with additive mask bias [B, 1, 1, L]. -> [B*L, H] */
+function attention(p: Params, pre: string, cfg: EncoderConfig, x: tf.Tensor2D, maskBias: tf.Tensor, B: number, L: number): tf.Tensor2D {
+  const nh = cfg.numHeads, d = cfg.hiddenSize / nh;
+  // [B*L, H] -> [B, nh, L, d]
+  const heads = (name: string) =>
+    tf.transpose(tf.reshape(dense(x, p.get(`${pre}${name}.weight`)!, p.get(`${pre}${name}.bias`)!), [B, L, nh, d]), [0, 2, 1, 3]);
+  const q = heads('query'), k = heads('key'), v = heads('value');
+  const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)), maskBias); // [B, nh, L, L]
+  const ctx = tf.matMul(tf.softmax(scores), v); // [B, nh, L, d]
+  return tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B * L, cfg.hiddenSize]);
+}
+
+function layer(p: Params, i: number, cfg: EncoderConfig, x: tf.Tensor2D, maskBias: tf.Tensor, B: number, L: number): tf.Tensor2D {
+  const pre = `encoder.layer.${i}.`;
+  const g = (n: string) => p.get(pre + n)!;
+  const ctx = attention(p, `${pre}attention.self.`, cfg, x, maskBias, B, L);
+  const a = layerNorm(tf.add(dense(ctx, g('attention.output.dense.weight'), g('attention.output.dense.bias')), x),
+    g('attention.output.LayerNorm.weight'), g('attention.output.LayerNorm.bias'), cfg.layerNormEps) as tf.Tensor2D;
+  const h = gelu(dense(a, g('intermediate.dense.weight'), g('intermediate.dense.bias')), cfg.activation) as tf.Tensor2D; // [B*L, F]
+  return layerNorm(tf.add(dense(h, g('output.dense.weight'), g('output.dense.bias')), a),
+    g('output.LayerNorm.weight'), g('output.LayerNorm.bias'), cfg.layerNormEps) as tf.Tensor2D;
+}
+
+/** last_hidden_state [B, L, H] for a token batch. Call inside tf.tidy or a gradient scope. */
+export function encoderForward(p: Params, cfg: EncoderConfig, batch: TokenBatch): tf.Tensor3D {
+  const B = batch.batchSize, L = batch.seqLen;
+  const mask = tf.tensor4d(batch.attentionMask, [B, 1, 1, L], 'int32').toFloat();
+  // HF adds the dtype's minimum to masked scores; any large negative gives exp() = 0 in float32.
+  const maskBias = tf.mul(tf.sub(1, mask), -1e9);
+  let x = embed(p, cfg, batch);
+  for (let i = 0; i < cfg.numLayers; i++) x = layer(p, i, cfg, x, maskBias, B, L);
+  return tf.reshape(x, [B, L, cfg.hiddenSize]);
+}

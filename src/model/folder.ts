@@ -1,0 +1,133 @@
+// Reading a model folder: sentence-transformers (classic and 6.x layouts) or a bare Hugging Face
+// folder. The result is plain data: config, pooling, weights, max length, prompts.
+import fs from 'node:fs';
+import path from 'node:path';
+import { type EncoderConfig, readConfig, weightShapes } from './config.js';
+import { readModelWeights, type TensorMap } from './safetensors.js';
+
+export type PoolingMode = 'mean' | 'cls' | 'max' | 'lasttoken';
+export const POOLING_MODES: PoolingMode[] = ['mean', 'cls', 'max', 'lasttoken'];
+
+export interface ModelFolder {
+  dir: string;
+  config: EncoderConfig;
+  pooling: PoolingMode;
+  normalize: boolean;
+  maxSeqLength: number;
+  /** Hugging Face tensor names -> float32 data; pooler weights kept as read. */
+  weights: TensorMap;
+  /** sentence-transformers prompts (prefixes), e.g. {query: 'query: '}. */
+  prompts: Record<string, string>;
+}
+
+/** Overrides for bare Hugging Face folders, which say nothing about pooling. */
+export interface FolderOptions {
+  pooling?: PoolingMode;
+  normalize?: boolean;
+  maxSeqLength?: number;
+}
+
+function readJsonFile(file: string): any {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`${file}: missing`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+const CLASSIC_POOLING_KEYS: Record<string, PoolingMode> = {
+  pooling_mode_cls_token: 'cls',
+  pooling_mode_mean_tokens: 'mean',
+  pooling_mode_max_tokens: 'max',
+  pooling_mode_lasttoken: 'lasttoken',
+};
+const UNSUPPORTED_CLASSIC_KEYS = ['pooling_mode_mean_sqrt_len_tokens', 'pooling_mode_weightedmean_tokens'];
+
+/** Pooling from `1_Pooling/config.json`: `pooling_mode` (6.x) or `pooling_mode_*_tokens` flags (classic). */
+export function parsePooling(cfg: Record<string, any>, file: string): PoolingMode {
+  if (typeof cfg.pooling_mode === 'string') {
+    const m = cfg.pooling_mode as PoolingMode;
+    if (!POOLING_MODES.includes(m)) throw new Error(`${file}: pooling_mode "${m}" is not supported (${POOLING_MODES.join(', ')})`);
+    return m;
+  }
+  for (const k of UNSUPPORTED_CLASSIC_KEYS) {
+    if (cfg[k] === true) throw new Error(`${file}: ${k} is not supported (${POOLING_MODES.join(', ')})`);
+  }
+  const on = Object.keys(CLASSIC_POOLING_KEYS).filter((k) => cfg[k] === true);
+  if (on.length !== 1) throw new Error(`${file}: expected exactly one of ${Object.keys(CLASSIC_POOLING_KEYS).join(', ')} to be true`);
+  return CLASSIC_POOLING_KEYS[on[0]];
+}
+
+/** Read max_seq_length as sentence-transformers does: sentence_bert_config.json, else tokenizer_config.json. */
+function readMaxSeqLength(dir: string, config: EncoderConfig): number {
+  const stCfg = path.join(dir, 'sentence_bert_config.json');
+  let n: number | undefined;
+  if (fs.existsSync(stCfg)) n = readJsonFile(stCfg).max_seq_length ?? undefined;
+  const tokCfg = path.join(dir, 'tokenizer_config.json');
+  if (n === undefined && fs.existsSync(tokCfg)) {
+    const m = readJsonFile(tokCfg).model_max_length;
+    if (typeof m === 'number' && m < 1e6) n = m; // HF writes a huge sentinel when unset
+  }
+  // RoBERTa-style models offset positions by padding_idx + 1.
+  const positions = config.modelType === 'xlm-roberta' ? config.maxPositions - config.padTokenId - 1 : config.maxPositions;
+  return Math.min(n ?? positions, positions);
+}
+
+function checkWeights(weights: TensorMap, config: EncoderConfig, dir: string): TensorMap {
+  // Some checkpoints prefix names with the architecture (bert., roberta.); sentence-transformers
+  // saves them bare. Strip a common prefix so both load.
+  const out: TensorMap = new Map();
+  for (const [k, v] of weights) out.set(k.replace(/^(bert|roberta|xlm_roberta|model)\./, ''), v);
+  for (const [name, shape] of weightShapes(config)) {
+    const t = out.get(name);
+    if (!t) throw new Error(`${dir}/model.safetensors: tensor "${name}" is missing (config.json says ${config.modelType}, ${config.numLayers} layers)`);
+    if (t.shape.join() !== shape.join()) {
+      throw new Error(`${dir}/model.safetensors: tensor "${name}" has shape [${t.shape}], config.json implies [${shape}]`);
+    }
+  }
+  return out;
+}
+
+export function readModelFolder(dir: string, opts: FolderOptions = {}): ModelFolder {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
+  const modulesFile = path.join(dir, 'modules.json');
+  let pooling: PoolingMode = opts.pooling ?? 'mean';
+  let normalize = opts.normalize ?? false;
+  let prompts: Record<string, string> = {};
+  if (fs.existsSync(modulesFile)) {
+    const modules = readJsonFile(modulesFile);
+    if (!Array.isArray(modules)) throw new Error(`${modulesFile}: must be a list of modules`);
+    normalize = false;
+    for (const m of modules) {
+      const type = String(m.type ?? '');
+      const kind = type.split('.').pop();
+      if (kind === 'Transformer') {
+        if (m.path && m.path !== '' && m.path !== '.') throw new Error(`${modulesFile}: the Transformer module must live at the folder root, found path "${m.path}"`);
+      } else if (kind === 'Pooling') {
+        const f = path.join(dir, m.path, 'config.json');
+        pooling = parsePooling(readJsonFile(f), f);
+      } else if (kind === 'Normalize') {
+        normalize = true;
+      } else {
+        throw new Error(`${modulesFile}: module type "${type}" is not supported (Transformer, Pooling, Normalize)`);
+      }
+    }
+    const stCfg = path.join(dir, 'config_sentence_transformers.json');
+    if (fs.existsSync(stCfg)) prompts = readJsonFile(stCfg).prompts ?? {};
+    if (opts.pooling) pooling = opts.pooling;
+    if (opts.normalize !== undefined) normalize = opts.normalize;
+  }
+  const config = readConfig(dir);
+  if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) {
+    throw new Error(`${path.join(dir, 'tokenizer.json')}: missing (densetrain needs the fast-tokenizer file tokenizer.json)`);
+  }
+  const weights = checkWeights(readModelWeights(dir), config, dir);
+  const maxSeqLength = opts.maxSeqLength ?? readMaxSeqLength(dir, config);
+  return { dir, config, pooling, normalize, maxSeqLength, weights, prompts };
+}

@@ -1,0 +1,107 @@
+// A sentence encoder in memory: a model folder's weights as tfjs variables plus its tokenizer.
+// `encode` is sentence-transformers' `encode`; `embed` is the differentiable path training uses.
+import * as tf from '@tensorflow/tfjs';
+import { isLinearWeight } from './dense.js';
+import { encoderForward, type Params } from './encoder.js';
+import { type FolderOptions, type ModelFolder, readModelFolder } from './folder.js';
+import { l2Normalize, pool } from './pooling.js';
+import type { HostTensor, TensorMap } from './safetensors.js';
+import { saveModelFolder } from './save.js';
+import { loadTokenizer, type TextTokenizer, type TokenBatch } from './tokenizer.js';
+import { weightShapes } from './config.js';
+
+export interface EncodeOptions {
+  batchSize?: number;
+  /** A key of the folder's prompts (e.g. 'query'), prepended to every text. */
+  promptName?: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SentenceModel {
+  folder: ModelFolder;
+  tokenizer: TextTokenizer;
+  /** Trainable weights by Hugging Face name (Linear weights stored [in, out]). */
+  params: Map<string, tf.Variable>;
+  /** Sentence embeddings [B, H] of a token batch; differentiable w.r.t. params. */
+  embed(batch: TokenBatch): tf.Tensor2D;
+  /** Embeddings of texts, as sentence-transformers' encode returns them. */
+  encode(texts: string[], opts?: EncodeOptions): Promise<Float32Array[]>;
+  /** Current weights in Hugging Face layout (pooler and other untrained tensors included). */
+  hostWeights(): TensorMap;
+  save(dir: string): void;
+  dispose(): void;
+}
+
+function transpose2d(t: HostTensor): HostTensor {
+  const [r, c] = t.shape;
+  const out = new Float32Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
+  return { shape: [c, r], data: out };
+}
+
+/** HF layout -> our layout for one tensor, and back (transposition is its own inverse). */
+export function toEngineLayout(name: string, t: HostTensor): HostTensor {
+  return isLinearWeight(name) ? transpose2d(t) : t;
+}
+
+export async function loadModel(dir: string, opts: FolderOptions = {}): Promise<SentenceModel> {
+  return modelFromFolder(readModelFolder(dir, opts));
+}
+
+export function modelFromFolder(folder: ModelFolder): SentenceModel {
+  const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
+  const params = new Map<string, tf.Variable>();
+  for (const name of weightShapes(folder.config).keys()) {
+    const t = toEngineLayout(name, folder.weights.get(name)!);
+    params.set(name, tf.variable(tf.tensor(t.data, t.shape, 'float32'), true, name));
+  }
+  const cfg = folder.config;
+
+  const embed = (batch: TokenBatch): tf.Tensor2D =>
+    tf.tidy(() => {
+      const pooled = pool(encoderForward(params as Params, cfg, batch), batch, folder.pooling);
+      return folder.normalize ? l2Normalize(pooled) : pooled;
+    });
+
+  const encode = async (texts: string[], o: EncodeOptions = {}): Promise<Float32Array[]> => {
+    const prompt = o.promptName === undefined ? '' : folder.prompts[o.promptName];
+    if (prompt === undefined) {
+      throw new Error(`prompt "${o.promptName}" is not defined in ${folder.dir}/config_sentence_transformers.json (has: ${Object.keys(folder.prompts).join(', ') || 'none'})`);
+    }
+    const batchSize = o.batchSize ?? 32;
+    // Sort by length so each batch pads little, as sentence-transformers does; restore order after.
+    const ids = texts.map((t) => tokenizer.encode(prompt + t));
+    const order = ids.map((_, i) => i).sort((a, b) => ids[b].length - ids[a].length);
+    const out: Float32Array[] = new Array(texts.length);
+    for (let s = 0; s < order.length; s += batchSize) {
+      const chunk = order.slice(s, s + batchSize);
+      const batch = tokenizer.encodeBatch(chunk.map((i) => prompt + texts[i]));
+      const e = embed(batch);
+      const data = (await e.data()) as Float32Array;
+      e.dispose();
+      const H = data.length / chunk.length;
+      chunk.forEach((i, r) => (out[i] = data.slice(r * H, (r + 1) * H)));
+      o.onProgress?.(Math.min(s + batchSize, order.length), order.length);
+    }
+    return out;
+  };
+
+  const hostWeights = (): TensorMap => {
+    const out: TensorMap = new Map(folder.weights);
+    for (const [name, v] of params) {
+      out.set(name, toEngineLayout(name, { shape: v.shape, data: v.dataSync() as Float32Array }));
+    }
+    return out;
+  };
+
+  return {
+    folder,
+    tokenizer,
+    params,
+    embed,
+    encode,
+    hostWeights,
+    save: (dir) => saveModelFolder(folder, dir, hostWeights()),
+    dispose: () => params.forEach((v) => v.dispose()),
+  };
+}
