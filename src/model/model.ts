@@ -48,12 +48,16 @@ export async function loadModel(dir: string, opts: FolderOptions = {}): Promise<
   return modelFromFolder(readModelFolder(dir, opts));
 }
 
+let modelCount = 0;
+
 export function modelFromFolder(folder: ModelFolder): SentenceModel {
+  // tfjs variable names are global: prefix them so several models can live side by side.
+  const prefix = `model${modelCount++}/`;
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   const params = new Map<string, tf.Variable>();
   for (const name of weightShapes(folder.config).keys()) {
     const t = toEngineLayout(name, folder.weights.get(name)!);
-    params.set(name, tf.variable(tf.tensor(t.data, t.shape, 'float32'), true, name));
+    params.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true, prefix + name)));
   }
   const cfg = folder.config;
 
