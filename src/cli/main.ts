@@ -2,6 +2,25 @@
 import yargs, { type Argv } from 'yargs';
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../engine/backend.js';
 import { embedFile } from './embed.js';
+import { runDemo } from './demo.js';
+import { evalCommand } from './eval.js';
+import { checkData } from './check-data.js';
+import { loadRecipe } from '../train/recipe.js';
+import { train } from '../train/trainer.js';
+import { exportOnnx } from '../export/export.js';
+
+/** `--a.b value` pairs from the command line, as recipe overrides. */
+export function dottedOverrides(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([A-Za-z_]+\.[A-Za-z_.]+)(?:=(.*))?$/.exec(argv[i]);
+    if (!m) continue;
+    if (m[2] !== undefined) out[m[1]] = m[2];
+    else if (i + 1 < argv.length) out[m[1]] = argv[++i];
+    else throw new Error(`${argv[i]} needs a value`);
+  }
+  return out;
+}
 
 /** Select the backend and print the first line every computing command prints. */
 async function startBackend(backend: string): Promise<void> {
@@ -36,6 +55,67 @@ export async function main(argv: string[]): Promise<number> {
         else console.log('densetrain: onnxruntime-node on CPU');
         const n = await embedFile({ model: a.model, input: a.input, output: a.output, engine: a.engine, batchSize: a['batch-size'], promptName: a['prompt-name'] });
         console.log(`embedded ${n} texts -> ${a.output}`);
+      },
+    )
+    .command(
+      'train',
+      'Train with a recipe (YAML or JSON); override any key with --<dotted.key> VALUE, e.g. --train.lr 2e-5',
+      (y) => withBackend(y).option('recipe', { type: 'string', demandOption: true, describe: 'recipe file' }).strict(false),
+      async (a) => {
+        const recipe = loadRecipe(a.recipe, dottedOverrides(argv));
+        await startBackend(a.backend);
+        const r = await train(recipe);
+        console.log(`trained ${r.steps} steps -> ${r.finalDir}` + (r.lastMetrics ? ` (last loss ${r.lastMetrics.loss.toFixed(4)})` : ''));
+      },
+    )
+    .command(
+      'check-data',
+      "Stream a recipe's training data through the whole input pipeline without training; print a JSON summary",
+      (y) => y.option('recipe', { type: 'string', demandOption: true }).strict(false),
+      async (a) => {
+        const summary = await checkData(loadRecipe(a.recipe, dottedOverrides(argv)));
+        console.log(JSON.stringify(summary));
+      },
+    )
+    .command(
+      'export',
+      'Export a model folder to ONNX (DIR/onnx/model.onnx next to the model files), checked against the tfjs encoder',
+      (y) =>
+        withBackend(y)
+          .option('model', { type: 'string', demandOption: true, describe: 'model folder' })
+          .option('output', { type: 'string', demandOption: true, describe: 'output folder (a complete model folder)' })
+          .option('opset', { type: 'number', default: 17, describe: 'ONNX opset' }),
+      async (a) => {
+        await startBackend(a.backend);
+        const r = await exportOnnx(a.model, a.output, { opset: a.opset });
+        console.log(`wrote ${r.onnxPath} (onnxruntime vs tfjs max abs difference ${r.maxAbsDiff.toExponential(2)})`);
+      },
+    )
+    .command(
+      'eval',
+      'Retrieval metrics on a BEIR folder (exact cosine search), as sentence-transformers InformationRetrievalEvaluator',
+      (y) =>
+        withBackend(y)
+          .option('model', { type: 'string', demandOption: true })
+          .option('data', { type: 'string', demandOption: true, describe: 'BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv' })
+          .option('split', { type: 'string', default: 'test' })
+          .option('engine', { choices: ['tfjs', 'onnx'] as const, default: 'tfjs' as const })
+          .option('batch-size', { type: 'number', default: 64 })
+          .option('output', { type: 'string', describe: 'also write the metrics as JSON to this file' }),
+      async (a) => {
+        if (a.engine === 'tfjs') await startBackend(a.backend);
+        else console.log('densetrain: onnxruntime-node on CPU');
+        const metrics = await evalCommand({ model: a.model, data: a.data, split: a.split, engine: a.engine, batchSize: a['batch-size'], output: a.output });
+        console.log(JSON.stringify(metrics));
+      },
+    )
+    .command(
+      'demo',
+      'The embedded demo: evaluate the default model, train it on the demo data, evaluate again, export to ONNX',
+      (y) => withBackend(y).option('output', { type: 'string', default: 'runs/demo', describe: 'where the run goes' }),
+      async (a) => {
+        await startBackend(a.backend);
+        await runDemo(a.output);
       },
     )
     .demandCommand(1, 'name a command (see --help)')

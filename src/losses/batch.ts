@@ -1,4 +1,5 @@
 // What a loss consumes: the tokenized columns of one training batch.
+import type { Dropout } from '../model/encoder.js';
 import type { TokenBatch } from '../model/tokenizer.js';
 
 export interface LossBatch {
@@ -27,4 +28,9 @@ export function sliceRows(b: TokenBatch, start: number, end: number): TokenBatch
     batchSize: end - start,
     seqLen: L,
   };
+}
+
+/** Dropout masks for one column (and mini-batch) of a step: distinct, reproducible seeds. */
+export function columnDropout(stepSeed: number | undefined, column: number, miniBatch = 0): Dropout | undefined {
+  return stepSeed === undefined ? undefined : { seed: stepSeed * 7919 + column * 104729 + miniBatch };
 }

@@ -12,8 +12,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { SentenceModel } from '../model/model.js';
 import type { TokenBatch } from '../model/tokenizer.js';
-import { type LossBatch, sliceRows } from './batch.js';
+import { columnDropout, type LossBatch, sliceRows } from './batch.js';
 import { mnrlLoss, type MnrlOptions } from './mnrl.js';
+import type { Dropout } from '../model/encoder.js';
 
 function miniBatches(b: TokenBatch, size: number): TokenBatch[] {
   const out: TokenBatch[] = [];
@@ -22,16 +23,17 @@ function miniBatches(b: TokenBatch, size: number): TokenBatch[] {
 }
 
 /** Step 1: embeddings of a whole column, [rows, H], built without a gradient tape. */
-function embedNoGrad(model: SentenceModel, b: TokenBatch, size: number): tf.Tensor2D {
-  const parts = miniBatches(b, size).map((mb) => model.embed(mb));
+function embedNoGrad(model: SentenceModel, b: TokenBatch, size: number, dropout: (mb: number) => Dropout | undefined): tf.Tensor2D {
+  const parts = miniBatches(b, size).map((mb, i) => model.embed(mb, dropout(i)));
   const out = tf.concat(parts, 0) as tf.Tensor2D;
   parts.forEach((p) => p.dispose());
   return out;
 }
 
-export function cachedMnrlGradients(model: SentenceModel, batch: LossBatch, opts: MnrlOptions & { miniBatchSize: number }): { loss: number; grads: Map<string, tf.Tensor> } {
+/** `stepSeed` turns on dropout; both passes over a mini-batch draw the same masks (ST's RandContext). */
+export function cachedMnrlGradients(model: SentenceModel, batch: LossBatch, opts: MnrlOptions & { miniBatchSize: number }, stepSeed?: number): { loss: number; grads: Map<string, tf.Tensor> } {
   const columns = [batch.query, batch.positive, ...batch.negatives];
-  const reps = columns.map((c) => embedNoGrad(model, c, opts.miniBatchSize));
+  const reps = columns.map((c, ci) => embedNoGrad(model, c, opts.miniBatchSize, (mb) => columnDropout(stepSeed, ci, mb)));
 
   // Step 2: loss and dL/dE for every column.
   const [q, ...cands] = reps;
@@ -48,9 +50,9 @@ export function cachedMnrlGradients(model: SentenceModel, batch: LossBatch, opts
   const acc = new Map<string, tf.Tensor>();
   columns.forEach((col, ci) => {
     let start = 0;
-    for (const mb of miniBatches(col, opts.miniBatchSize)) {
+    miniBatches(col, opts.miniBatchSize).forEach((mb, mi) => {
       const d = tf.slice(dCols[ci], [start, 0], [mb.batchSize, -1]);
-      const { value: v, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.embed(mb), d)) as tf.Scalar, vars);
+      const { value: v, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.embed(mb, columnDropout(stepSeed, ci, mi)), d)) as tf.Scalar, vars);
       v.dispose();
       d.dispose();
       for (const [varName, g] of Object.entries(grads)) {
@@ -63,7 +65,7 @@ export function cachedMnrlGradients(model: SentenceModel, batch: LossBatch, opts
         } else acc.set(name, g);
       }
       start += mb.batchSize;
-    }
+    });
   });
   dCols.forEach((t) => t.dispose());
   return { loss, grads: acc };

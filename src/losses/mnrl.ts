@@ -27,7 +27,7 @@ function normalizeRows(x: tf.Tensor2D): tf.Tensor2D {
 function diagonalCrossEntropy(logits: tf.Tensor2D): tf.Scalar {
   const B = logits.shape[0];
   const targets = tf.oneHot(tf.range(0, B, 1, 'int32'), logits.shape[1]);
-  return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1)));
+  return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1))) as tf.Scalar;
 }
 
 /**

@@ -18,6 +18,9 @@ export interface EncoderConfig {
   /** 'gelu' is the exact (erf) GELU; 'gelu_new' the tanh approximation. */
   activation: Activation;
   padTokenId: number;
+  /** Dropout rates used in training (Hugging Face's hidden_dropout_prob, attention_probs_dropout_prob). */
+  hiddenDropout: number;
+  attentionDropout: number;
   /** The config.json object as read, written back unchanged on save. */
   raw: Record<string, unknown>;
 }
@@ -53,6 +56,8 @@ export function parseConfig(raw: Record<string, any>, file = 'config.json'): Enc
     layerNormEps: typeof raw.layer_norm_eps === 'number' ? raw.layer_norm_eps : 1e-12,
     activation,
     padTokenId: int('pad_token_id', modelType === 'bert' ? 0 : 1),
+    hiddenDropout: typeof raw.hidden_dropout_prob === 'number' ? raw.hidden_dropout_prob : 0.1,
+    attentionDropout: typeof raw.attention_probs_dropout_prob === 'number' ? raw.attention_probs_dropout_prob : 0.1,
     raw,
   };
   if (cfg.hiddenSize % cfg.numHeads !== 0) {

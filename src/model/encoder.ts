@@ -9,6 +9,20 @@ import type { TokenBatch } from './tokenizer.js';
 /** Weights by Hugging Face name; Linear weights transposed to [in, out] (see dense.ts). */
 export type Params = Map<string, tf.Tensor>;
 
+/**
+ * Training-mode dropout, where Hugging Face applies it (embeddings, attention probabilities,
+ * both sublayer outputs), at the config's rates. Masks come from `seed`, so a forward pass can be
+ * replayed exactly (GradCache re-embeds every mini-batch) and a resumed run draws the same masks.
+ */
+export interface Dropout {
+  seed: number;
+}
+
+function drop(x: tf.Tensor, rate: number, d: Dropout | undefined, site: number): tf.Tensor {
+  if (!d || rate <= 0) return x;
+  return tf.dropout(x, rate, undefined, d.seed * 1009 + site);
+}
+
 /** Position ids: BERT counts 0..L-1; RoBERTa counts non-pad tokens from padding_idx + 1 and gives pads padding_idx. */
 export function positionIds(cfg: EncoderConfig, batch: TokenBatch): Int32Array {
   const { batchSize: B, seqLen: L, inputIds } = batch;
@@ -37,7 +51,7 @@ function gelu(x: tf.Tensor, kind: EncoderConfig['activation']): tf.Tensor {
 }
 
 /** Embeddings: word + position + token type, then LayerNorm. -> [B*L, H] */
-function embed(p: Params, cfg: EncoderConfig, batch: TokenBatch): tf.Tensor2D {
+function embed(p: Params, cfg: EncoderConfig, batch: TokenBatch, d?: Dropout): tf.Tensor2D {
   const n = batch.batchSize * batch.seqLen;
   const ids = tf.tensor1d(batch.inputIds, 'int32');
   const pos = tf.tensor1d(positionIds(cfg, batch), 'int32');
@@ -48,39 +62,42 @@ function embed(p: Params, cfg: EncoderConfig, batch: TokenBatch): tf.Tensor2D {
     tf.gather(p.get('embeddings.token_type_embeddings.weight')!, types),
   ]);
   const out = layerNorm(sum, p.get('embeddings.LayerNorm.weight')!, p.get('embeddings.LayerNorm.bias')!, cfg.layerNormEps);
-  return tf.reshape(out, [n, cfg.hiddenSize]);
+  return tf.reshape(drop(out, cfg.hiddenDropout, d, 0), [n, cfg.hiddenSize]);
 }
 
 /** Self-attention over x [B*L, H] with additive mask bias [B, 1, 1, L]. -> [B*L, H] */
-function attention(p: Params, pre: string, cfg: EncoderConfig, x: tf.Tensor2D, maskBias: tf.Tensor, B: number, L: number): tf.Tensor2D {
+function attention(p: Params, pre: string, cfg: EncoderConfig, x: tf.Tensor2D, maskBias: tf.Tensor, B: number, L: number, drp: Dropout | undefined, site: number): tf.Tensor2D {
   const nh = cfg.numHeads, d = cfg.hiddenSize / nh;
   // [B*L, H] -> [B, nh, L, d]
   const heads = (name: string) =>
     tf.transpose(tf.reshape(dense(x, p.get(`${pre}${name}.weight`)!, p.get(`${pre}${name}.bias`)!), [B, L, nh, d]), [0, 2, 1, 3]);
   const q = heads('query'), k = heads('key'), v = heads('value');
   const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)), maskBias); // [B, nh, L, L]
-  const ctx = tf.matMul(tf.softmax(scores), v); // [B, nh, L, d]
+  const ctx = tf.matMul(drop(tf.softmax(scores), cfg.attentionDropout, drp, site), v); // [B, nh, L, d]
   return tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B * L, cfg.hiddenSize]);
 }
 
-function layer(p: Params, i: number, cfg: EncoderConfig, x: tf.Tensor2D, maskBias: tf.Tensor, B: number, L: number): tf.Tensor2D {
+function layer(p: Params, i: number, cfg: EncoderConfig, x: tf.Tensor2D, maskBias: tf.Tensor, B: number, L: number, d?: Dropout): tf.Tensor2D {
   const pre = `encoder.layer.${i}.`;
   const g = (n: string) => p.get(pre + n)!;
-  const ctx = attention(p, `${pre}attention.self.`, cfg, x, maskBias, B, L);
-  const a = layerNorm(tf.add(dense(ctx, g('attention.output.dense.weight'), g('attention.output.dense.bias')), x),
+  const site = 1 + 3 * i;
+  const ctx = attention(p, `${pre}attention.self.`, cfg, x, maskBias, B, L, d, site);
+  const attnOut = drop(dense(ctx, g('attention.output.dense.weight'), g('attention.output.dense.bias')), cfg.hiddenDropout, d, site + 1);
+  const a = layerNorm(tf.add(attnOut, x),
     g('attention.output.LayerNorm.weight'), g('attention.output.LayerNorm.bias'), cfg.layerNormEps) as tf.Tensor2D;
   const h = gelu(dense(a, g('intermediate.dense.weight'), g('intermediate.dense.bias')), cfg.activation) as tf.Tensor2D; // [B*L, F]
-  return layerNorm(tf.add(dense(h, g('output.dense.weight'), g('output.dense.bias')), a),
+  const ffnOut = drop(dense(h, g('output.dense.weight'), g('output.dense.bias')), cfg.hiddenDropout, d, site + 2);
+  return layerNorm(tf.add(ffnOut, a),
     g('output.LayerNorm.weight'), g('output.LayerNorm.bias'), cfg.layerNormEps) as tf.Tensor2D;
 }
 
-/** last_hidden_state [B, L, H] for a token batch. Call inside tf.tidy or a gradient scope. */
-export function encoderForward(p: Params, cfg: EncoderConfig, batch: TokenBatch): tf.Tensor3D {
+/** last_hidden_state [B, L, H] for a token batch; with `dropout`, in training mode. Call inside tf.tidy or a gradient scope. */
+export function encoderForward(p: Params, cfg: EncoderConfig, batch: TokenBatch, dropout?: Dropout): tf.Tensor3D {
   const B = batch.batchSize, L = batch.seqLen;
   const mask = tf.tensor4d(batch.attentionMask, [B, 1, 1, L], 'int32').toFloat();
   // HF adds the dtype's minimum to masked scores; any large negative gives exp() = 0 in float32.
   const maskBias = tf.mul(tf.sub(1, mask), -1e9);
-  let x = embed(p, cfg, batch);
-  for (let i = 0; i < cfg.numLayers; i++) x = layer(p, i, cfg, x, maskBias, B, L);
+  let x = embed(p, cfg, batch, dropout);
+  for (let i = 0; i < cfg.numLayers; i++) x = layer(p, i, cfg, x, maskBias, B, L, dropout);
   return tf.reshape(x, [B, L, cfg.hiddenSize]);
 }

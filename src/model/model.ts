@@ -2,7 +2,7 @@
 // `encode` is sentence-transformers' `encode`; `embed` is the differentiable path training uses.
 import * as tf from '@tensorflow/tfjs';
 import { isLinearWeight } from './dense.js';
-import { encoderForward, type Params } from './encoder.js';
+import { type Dropout, encoderForward, type Params } from './encoder.js';
 import { type FolderOptions, type ModelFolder, readModelFolder } from './folder.js';
 import { l2Normalize, pool } from './pooling.js';
 import type { HostTensor, TensorMap } from './safetensors.js';
@@ -22,8 +22,8 @@ export interface SentenceModel {
   tokenizer: TextTokenizer;
   /** Trainable weights by Hugging Face name (Linear weights stored [in, out]). */
   params: Map<string, tf.Variable>;
-  /** Sentence embeddings [B, H] of a token batch; differentiable w.r.t. params. */
-  embed(batch: TokenBatch): tf.Tensor2D;
+  /** Sentence embeddings [B, H] of a token batch; differentiable w.r.t. params. With `dropout`, in training mode. */
+  embed(batch: TokenBatch, dropout?: Dropout): tf.Tensor2D;
   /** Embeddings of texts, as sentence-transformers' encode returns them. */
   encode(texts: string[], opts?: EncodeOptions): Promise<Float32Array[]>;
   /** Current weights in Hugging Face layout (pooler and other untrained tensors included). */
@@ -61,9 +61,9 @@ export function modelFromFolder(folder: ModelFolder): SentenceModel {
   }
   const cfg = folder.config;
 
-  const embed = (batch: TokenBatch): tf.Tensor2D =>
+  const embed = (batch: TokenBatch, dropout?: Dropout): tf.Tensor2D =>
     tf.tidy(() => {
-      const pooled = pool(encoderForward(params as Params, cfg, batch), batch, folder.pooling);
+      const pooled = pool(encoderForward(params as Params, cfg, batch, dropout), batch, folder.pooling);
       return folder.normalize ? l2Normalize(pooled) : pooled;
     });
 

@@ -1,0 +1,32 @@
+// `densetrain check-data`: one pass of the recipe's training data through the whole input
+// pipeline (read, validate, sample negatives, batch, tokenize) without training.
+import { openTrainingStream } from '../data/stream.js';
+import type { Recipe } from '../train/recipe.js';
+
+export interface CheckDataSummary {
+  records: number;
+  skipped: number;
+  batches: number;
+  languages: Record<string, number>;
+  triples_per_s: number;
+}
+
+export async function checkData(recipe: Recipe): Promise<CheckDataSummary> {
+  // one epoch, whatever the recipe trains for
+  const once: Recipe = { ...recipe, train: { ...recipe.train, epochs: 1, max_steps: null } };
+  const stream = openTrainingStream(once);
+  const started = performance.now();
+  let batches = 0;
+  let triples = 0;
+  try {
+    for (let b = await stream.next(); b; b = await stream.next()) {
+      batches++;
+      triples += b.triples.length;
+    }
+  } finally {
+    await stream.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const { records, skipped, languages } = stream.stats();
+  return { records, skipped, batches, languages, triples_per_s: Math.round(triples / Math.max(seconds, 1e-9)) };
+}

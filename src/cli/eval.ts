@@ -1,0 +1,34 @@
+// `densetrain eval`: retrieval metrics of a model on a BEIR folder.
+import fs from 'node:fs';
+import { readBeir } from '../data/beir.js';
+import { evaluateRetrieval } from '../eval/evaluate.js';
+import { loadModel } from '../model/model.js';
+
+export interface EvalArgs {
+  model: string;
+  data: string;
+  split: string;
+  engine: 'tfjs' | 'onnx';
+  batchSize: number;
+  output?: string;
+}
+
+export async function evalCommand(a: EvalArgs): Promise<Record<string, number>> {
+  const set = readBeir(a.data, a.split);
+  let metrics: Record<string, number>;
+  if (a.engine === 'onnx') {
+    const { loadOnnxModel } = await import('../engine/onnx-encoder.js');
+    const m = await loadOnnxModel(a.model);
+    metrics = await evaluateRetrieval(set, (texts: string[]) => m.encode(texts, { batchSize: a.batchSize }));
+  } else {
+    const m = await loadModel(a.model);
+    metrics = await evaluateRetrieval(set, (texts: string[]) => m.encode(texts, { batchSize: a.batchSize }));
+    m.dispose();
+  }
+  if (a.output) {
+    const tmp = `${a.output}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, JSON.stringify(metrics, null, 2) + '\n');
+    fs.renameSync(tmp, a.output);
+  }
+  return metrics;
+}

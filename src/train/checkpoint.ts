@@ -1,0 +1,98 @@
+// Checkpoints: `output_dir/checkpoints/step-N/` holds a complete model folder, the optimizer
+// moments (`optimizer.safetensors`) and `trainer_state.json`. Each is written to a temporary
+// folder and renamed into place, so a kill mid-write leaves the previous checkpoint intact and
+// no folder named step-N that is incomplete.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { type SentenceModel, toEngineLayout } from '../model/model.js';
+import { readSafetensors, type TensorMap, writeSafetensors } from '../model/safetensors.js';
+import { writeFolderAtomically, writeModelFiles } from '../model/save.js';
+import type { AdamWState } from './adamw.js';
+
+export interface TrainerState {
+  /** Optimizer steps taken. */
+  step: number;
+  epoch: number;
+  total_steps: number;
+  /** The data pipeline's position after the last batch used (opaque to the trainer). */
+  data_state: unknown;
+  /** Best eval NDCG@10 so far and the checkpoint that had it. */
+  best?: { metric: string; value: number; step: number };
+}
+
+const STEP_DIR = /^step-(\d+)$/;
+
+export function checkpointsDir(outputDir: string): string {
+  return path.join(outputDir, 'checkpoints');
+}
+
+/** Complete checkpoints (only renamed-into-place folders match step-N), oldest first. */
+export function listCheckpoints(outputDir: string): { step: number; dir: string }[] {
+  const root = checkpointsDir(outputDir);
+  if (!fs.existsSync(root)) return [];
+  return fs
+    .readdirSync(root)
+    .map((name) => ({ m: STEP_DIR.exec(name), name }))
+    .filter(({ m, name }) => m && fs.existsSync(path.join(root, name, 'trainer_state.json')))
+    .map(({ m, name }) => ({ step: Number(m![1]), dir: path.join(root, name) }))
+    .sort((a, b) => a.step - b.step);
+}
+
+/** Remove what a killed checkpoint write left behind (temporary folders never renamed into place). */
+export function removeStaleTemps(outputDir: string): void {
+  const root = checkpointsDir(outputDir);
+  if (!fs.existsSync(root)) return;
+  for (const name of fs.readdirSync(root)) if (name.includes('.tmp-')) fs.rmSync(path.join(root, name), { recursive: true, force: true });
+}
+
+export function saveCheckpoint(outputDir: string, model: SentenceModel, opt: AdamWState, state: TrainerState): string {
+  const dir = path.join(checkpointsDir(outputDir), `step-${state.step}`);
+  const moments: TensorMap = new Map();
+  // Moments are stored in Hugging Face layout, like the weights, so any engine can resume them.
+  for (const [key, moment] of [['m', opt.m], ['v', opt.v]] as const) {
+    for (const [name, t] of moment) moments.set(`${key}.${name}`, toEngineLayout(name, { shape: t.shape, data: t.dataSync() as Float32Array }));
+  }
+  writeFolderAtomically(dir, (tmp) => {
+    writeModelFiles(model.folder, model.hostWeights(), tmp);
+    writeSafetensors(path.join(tmp, 'optimizer.safetensors'), moments, { format: 'densetrain-adamw', step: String(opt.step) });
+    fs.writeFileSync(path.join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
+  });
+  return dir;
+}
+
+/** Keep the newest `limit` checkpoints, and the best one. */
+export function pruneCheckpoints(outputDir: string, limit: number, keepStep?: number): void {
+  const all = listCheckpoints(outputDir);
+  for (const c of all.slice(0, Math.max(0, all.length - limit))) {
+    if (c.step !== keepStep) fs.rmSync(c.dir, { recursive: true, force: true });
+  }
+}
+
+export function readTrainerState(dir: string): TrainerState {
+  const file = path.join(dir, 'trainer_state.json');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: cannot read the trainer state (${(e as Error).message})`);
+  }
+}
+
+/** Optimizer moments of a checkpoint, as tensors in the engine's layout (the same as the params'). */
+export function readOptimizer(dir: string, params: Map<string, tf.Variable>, step: number): AdamWState {
+  const file = path.join(dir, 'optimizer.safetensors');
+  const t = readSafetensors(file);
+  const get = (key: string, name: string, shape: number[]) => {
+    const stored = t.get(key);
+    const h = stored && toEngineLayout(name, stored);
+    if (!h) throw new Error(`${file}: tensor "${key}" is missing`);
+    if (h.shape.join() !== shape.join()) throw new Error(`${file}: tensor "${key}" has shape [${h.shape}], expected [${shape}]`);
+    return tf.tensor(h.data, h.shape, 'float32');
+  };
+  const m = new Map<string, tf.Tensor>(), v = new Map<string, tf.Tensor>();
+  for (const [name, p] of params) {
+    m.set(name, get(`m.${name}`, name, p.shape));
+    v.set(name, get(`v.${name}`, name, p.shape));
+  }
+  return { step, m, v };
+}

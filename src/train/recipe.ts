@@ -1,0 +1,224 @@
+// Recipe loading: a YAML or JSON file, plus dotted overrides from the command line
+// (`train.lr=2e-5`), checked against the schema below. Unknown keys and wrong types are errors
+// that name the key and the file; missing keys take the contract's defaults.
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { type DataConfig } from '../data/config.js';
+import { DEFAULT_COLUMNS, PRESETS } from '../data/presets.js';
+
+export interface Recipe {
+  model: { path: string; max_seq_length?: number };
+  data: DataConfig;
+  loss: { name: 'mnrl' | 'cached_mnrl' | 'margin_mse'; scale: number; symmetric: boolean; mini_batch_size: number };
+  train: {
+    batch_size: number;
+    lr: number;
+    weight_decay: number;
+    schedule: 'constant' | 'linear' | 'cosine';
+    warmup_steps: number;
+    warmup_ratio?: number;
+    max_steps: number | null;
+    epochs: number;
+    max_grad_norm: number | null;
+    gradient_accumulation_steps: number;
+    seed: number;
+    output_dir: string;
+    save_every: number;
+    save_total_limit: number;
+    resume: string | null;
+    engine: string;
+  };
+  eval?: { data: string; every: number; split: string };
+}
+
+// The schema: each key's kind, default, and whether it may be null or left out.
+type Leaf =
+  | { kind: 'string' | 'boolean' | 'strings' | 'column' }
+  | { kind: 'number' | 'integer'; min?: number }
+  | { kind: 'enum'; values: readonly string[] };
+type Field = Leaf & { default?: unknown; nullable?: boolean; optional?: boolean };
+interface Section {
+  kind: 'section';
+  fields: Record<string, Field | Section>;
+  optional?: boolean;
+}
+
+const str = (d?: string): Field => ({ kind: 'string', ...(d === undefined ? {} : { default: d }) });
+const int = (d?: number | null, min = 0): Field => ({ kind: 'integer', min, default: d, nullable: d === null });
+const num = (d?: number | null): Field => ({ kind: 'number', default: d, nullable: d === null });
+const bool = (d: boolean): Field => ({ kind: 'boolean', default: d });
+const oneOf = (values: readonly string[], d?: string): Field => ({ kind: 'enum', values, default: d });
+const column = (d: string | null): Field => ({ kind: 'column', default: d, nullable: true });
+
+const SCHEMA: Section = {
+  kind: 'section',
+  fields: {
+    model: { kind: 'section', fields: { path: str(), max_seq_length: { ...int(undefined, 1), optional: true } } },
+    data: {
+      kind: 'section',
+      fields: {
+        train: { kind: 'strings' },
+        preset: { ...oneOf(Object.keys(PRESETS)), optional: true },
+        columns: {
+          kind: 'section',
+          fields: Object.fromEntries(Object.entries(DEFAULT_COLUMNS).map(([k, v]) => [k, column(v)])),
+        },
+        num_negatives: int(1),
+        negative_sampling: oneOf(['first', 'random', 'top'], 'first'),
+        negatives_skip_top: int(0),
+        negatives_max_rank: int(null, 1),
+        false_negative_margin: num(null),
+        shuffle: bool(true),
+        shuffle_buffer: int(4096, 1),
+        interleave: int(1, 1),
+        batching: oneOf(['plain', 'no_duplicates', 'by_language'], 'plain'),
+        drop_last: bool(false),
+        on_bad_record: oneOf(['error', 'skip'], 'error'),
+        beir_split: str('train'),
+        tokenize_workers: int(2, 1),
+        prefetch: int(8, 1),
+      },
+    },
+    loss: {
+      kind: 'section',
+      fields: {
+        name: oneOf(['mnrl', 'cached_mnrl', 'margin_mse']),
+        scale: num(20),
+        symmetric: bool(false),
+        mini_batch_size: int(32, 1),
+      },
+    },
+    train: {
+      kind: 'section',
+      fields: {
+        batch_size: int(32, 1),
+        lr: num(2e-5),
+        weight_decay: num(0.01),
+        schedule: oneOf(['constant', 'linear', 'cosine'], 'linear'),
+        warmup_steps: int(0),
+        warmup_ratio: { ...num(), optional: true },
+        max_steps: int(null, 1),
+        epochs: int(1, 1),
+        max_grad_norm: { ...num(1.0), nullable: true }, // null: no clipping
+        gradient_accumulation_steps: int(1, 1),
+        seed: int(0),
+        output_dir: str(),
+        save_every: int(500, 1),
+        save_total_limit: int(3, 1),
+        resume: { kind: 'string', default: null, nullable: true },
+        engine: str('auto'),
+      },
+    },
+    eval: { kind: 'section', optional: true, fields: { data: str(), every: int(500, 1), split: str('test') } },
+  },
+};
+
+export function loadRecipe(file: string, overrides: Record<string, string> = {}): Recipe {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such recipe file' : `not valid YAML or JSON (${(e as Error).message})`}`);
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${file}: a recipe is a mapping with model, data, loss and train`);
+  const root = doc as Record<string, unknown>;
+  for (const [key, value] of Object.entries(overrides)) applyOverride(root, key, value, file);
+
+  const recipe = checkSection(root, SCHEMA, '', file) as unknown as Recipe;
+  const given = (root.data as Record<string, unknown>).columns as Record<string, unknown> | undefined;
+  const preset = recipe.data.preset ? PRESETS[recipe.data.preset] : {};
+  recipe.data.columns = { ...DEFAULT_COLUMNS, ...preset, ...pick(recipe.data.columns, Object.keys(given ?? {})) };
+  return recipe;
+}
+
+function pick<T extends object>(o: T, keys: string[]): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([k]) => keys.includes(k))) as Partial<T>;
+}
+
+/** `train.lr` = "2e-5" -> doc.train.lr = 2e-5 (values are YAML scalars). */
+function applyOverride(root: Record<string, unknown>, key: string, value: string, file: string): void {
+  const parts = key.split('.');
+  let section: Section = SCHEMA;
+  let obj = root;
+  for (const [i, part] of parts.entries()) {
+    const spec: Field | Section | undefined = section.fields[part];
+    const at = parts.slice(0, i + 1).join('.');
+    if (!spec) throw new Error(`override --${key}: unknown key "${at}" (recipe ${file})${suggest(section)}`);
+    if (i === parts.length - 1) {
+      if (spec.kind === 'section') throw new Error(`override --${key}: "${at}" is a section, not a value (recipe ${file})`);
+      obj[part] = YAML.parse(value);
+      return;
+    }
+    if (spec.kind !== 'section') throw new Error(`override --${key}: "${at}" is a value, not a section (recipe ${file})`);
+    const next = obj[part];
+    if (next === undefined || next === null) obj[part] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) throw new Error(`${file}: "${at}" must be a mapping`);
+    obj = obj[part] as Record<string, unknown>;
+    section = spec;
+  }
+}
+
+function checkSection(value: unknown, section: Section, at: string, file: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${file}: "${at}" must be a mapping (got ${JSON.stringify(value)})`);
+  const obj = value as Record<string, unknown>;
+  for (const key of Object.keys(obj))
+    if (!(key in section.fields)) throw new Error(`${file}: unknown key "${join(at, key)}"${suggest(section)}`);
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(section.fields)) {
+    const path = join(at, key);
+    const v = obj[key];
+    if (spec.kind === 'section') {
+      if (v === undefined && spec.optional) continue;
+      out[key] = checkSection(v ?? {}, spec, path, file);
+      continue;
+    }
+    if (v === undefined) {
+      if (spec.default !== undefined) out[key] = spec.default;
+      else if (!spec.optional) throw new Error(`${file}: "${path}" is required`);
+      continue;
+    }
+    out[key] = checkLeaf(v, spec, path, file);
+  }
+  return out;
+}
+
+function checkLeaf(v: unknown, spec: Field, path: string, file: string): unknown {
+  const bad = (want: string): Error => new Error(`${file}: "${path}" must be ${want} (got ${JSON.stringify(v)})`);
+  if (v === null) {
+    if (spec.nullable) return null;
+    throw bad('set (null is not allowed here)');
+  }
+  switch (spec.kind) {
+    case 'string':
+      if (typeof v !== 'string') throw bad('a string');
+      return v;
+    case 'boolean':
+      if (typeof v !== 'boolean') throw bad('true or false');
+      return v;
+    case 'number':
+    case 'integer':
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('a number');
+      if (spec.kind === 'integer' && !Number.isInteger(v)) throw bad('an integer');
+      if (spec.min !== undefined && v < spec.min) throw bad(`at least ${spec.min}`);
+      return v;
+    case 'enum':
+      if (typeof v !== 'string' || !spec.values.includes(v)) throw bad(`one of ${spec.values.join(', ')}`);
+      return v;
+    case 'strings':
+      if (typeof v === 'string') return [v];
+      if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string')) throw bad('a path or a list of paths');
+      return v;
+    case 'column':
+      if (typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'))) return v;
+      throw bad('a column path, a list of columns, or null');
+  }
+}
+
+function join(at: string, key: string): string {
+  return at ? `${at}.${key}` : key;
+}
+
+function suggest(section: Section): string {
+  return ` (known: ${Object.keys(section.fields).join(', ')})`;
+}

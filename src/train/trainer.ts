@@ -1,0 +1,208 @@
+// The training loop. In order, each step: take a batch, compute loss and gradients, check the
+// loss is finite, clip, update with AdamW at the scheduled learning rate, log a metrics row;
+// every `save_every` steps a checkpoint, every `eval.every` steps an evaluation.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { readBeir } from '../data/beir.js';
+import { openTrainingStream } from '../data/stream.js';
+import { evaluateRetrieval } from '../eval/evaluate.js';
+import { writeReport } from '../eval/report.js';
+import { loadModel, type SentenceModel } from '../model/model.js';
+import { saveModelFolder } from '../model/save.js';
+import { ADAMW_DEFAULTS, adamwStep, type AdamWState, disposeAdamW, initAdamW } from './adamw.js';
+import { listCheckpoints, pruneCheckpoints, removeStaleTemps, readOptimizer, readTrainerState, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { clipGradients, globalNorm } from './clip.js';
+import { lossAndGradients } from './gradients.js';
+import type { Recipe } from './recipe.js';
+import { lrAt } from './schedule.js';
+import { progress } from '../cli/progress.js';
+
+export interface MetricsRow {
+  step: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  grad_norm: number;
+  triples_per_s: number;
+  [evalKey: string]: number;
+}
+
+export interface TrainResult {
+  steps: number;
+  finalDir: string;
+  lastMetrics?: MetricsRow;
+  evals: Record<string, number>[];
+}
+
+export interface TrainOptions {
+  /** Where progress lines go (default: console.log). */
+  log?: (line: string) => void;
+  /** Called after every optimizer step with its metrics row. */
+  onStep?: (row: MetricsRow) => void;
+}
+
+/** The checkpoint to resume from: `latest`, a folder, or none. */
+function resumeDir(recipe: Recipe): string | undefined {
+  const r = recipe.train.resume;
+  if (r === null || r === undefined) return undefined;
+  if (r === 'latest') return listCheckpoints(recipe.train.output_dir).at(-1)?.dir;
+  if (!fs.existsSync(path.join(r, 'trainer_state.json'))) throw new Error(`train.resume: ${r} is not a checkpoint folder (no trainer_state.json)`);
+  return r;
+}
+
+/** Steps in the run: max_steps, else epochs × batches per epoch (counted by a pass over the data without tokenizing). */
+async function countTotalSteps(recipe: Recipe): Promise<number> {
+  if (recipe.train.max_steps) return recipe.train.max_steps;
+  const stream = openTrainingStream(recipe, { tokenize: false });
+  let batches = 0;
+  while (await stream.next()) batches++;
+  await stream.close();
+  return Math.ceil(batches / recipe.train.gradient_accumulation_steps);
+}
+
+/** metrics.jsonl rows up to `step` (a resumed run rewrites what came after its checkpoint). */
+function keepMetricsUpTo(file: string, step: number): void {
+  if (!fs.existsSync(file)) return;
+  const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).filter((l) => JSON.parse(l).step <= step);
+  fs.writeFileSync(file, rows.map((r) => r + '\n').join(''));
+}
+
+function warmupSteps(recipe: Recipe, total: number): number {
+  const t = recipe.train;
+  return t.warmup_ratio ? Math.ceil(t.warmup_ratio * total) : t.warmup_steps;
+}
+
+async function evaluate(model: SentenceModel, recipe: Recipe): Promise<Record<string, number>> {
+  const set = readBeir(recipe.eval!.data, recipe.eval!.split);
+  return evaluateRetrieval(set, (texts: string[]) => model.encode(texts, { batchSize: 64 }));
+}
+
+export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<TrainResult> {
+  const log = opts.log ?? ((l: string) => console.log(l));
+  const t = recipe.train;
+  const out = t.output_dir;
+  fs.mkdirSync(out, { recursive: true });
+  const metricsFile = path.join(out, 'metrics.jsonl');
+
+  // 1. Model, optimizer and trainer state: fresh, or from a checkpoint.
+  removeStaleTemps(out);
+  const from = resumeDir(recipe);
+  const model = await loadModel(from ?? recipe.model.path, { maxSeqLength: recipe.model.max_seq_length ?? undefined });
+  let state: TrainerState;
+  let opt: AdamWState;
+  if (from) {
+    state = readTrainerState(from);
+    // A resumed run may extend max_steps; otherwise it keeps the run's length (and so its schedule).
+    if (t.max_steps) state.total_steps = t.max_steps;
+    opt = readOptimizer(from, model.params, state.step);
+    keepMetricsUpTo(metricsFile, state.step);
+    log(`resuming from ${from} at step ${state.step}`);
+  } else {
+    state = { step: 0, epoch: 0, total_steps: await countTotalSteps(recipe), data_state: undefined };
+    opt = initAdamW(model.params);
+    if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
+  }
+  const total = state.total_steps;
+  const warmup = warmupSteps(recipe, total);
+  const adamCfg = { ...ADAMW_DEFAULTS, weightDecay: t.weight_decay };
+  const stream = openTrainingStream(recipe, { resume: state.data_state as never });
+  const evals: Record<string, number>[] = [];
+  let lastMetrics: MetricsRow | undefined;
+  const bar = progress('train');
+
+  try {
+    if (recipe.eval && state.step === 0) {
+      const e = await evaluate(model, recipe);
+      evals.push(e);
+      log(`eval at step 0: ndcg@10 ${e['ndcg@10'].toFixed(4)}`);
+    }
+    // 2. The loop.
+    while (state.step < total) {
+      const started = performance.now();
+      let lossSum = 0, triples = 0, micro = 0;
+      let grads: Map<string, tf.Tensor> | undefined;
+      for (; micro < t.gradient_accumulation_steps; micro++) {
+        const batch = await stream.next();
+        if (!batch) break;
+        // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same ones.
+        const r = lossAndGradients(model, recipe.loss, batch, (t.seed * 1_000_003 + state.step) * 64 + micro);
+        if (!Number.isFinite(r.loss)) {
+          r.grads.forEach((g) => g.dispose());
+          grads?.forEach((g) => g.dispose());
+          const last = listCheckpoints(out).at(-1);
+          throw new Error(`loss is ${r.loss} at step ${state.step + 1}; training stopped. Last good checkpoint: ${last ? last.dir : 'none'}. Lower train.lr or check the data.`);
+        }
+        lossSum += r.loss;
+        triples += batch.query.batchSize;
+        grads = accumulate(grads, r.grads);
+      }
+      if (!grads) break; // data exhausted
+      if (micro > 1) scaleInPlace(grads, 1 / micro);
+      const lr = lrAt(state.step, t.lr, t.schedule, warmup, total);
+      const gradNorm = globalNorm(grads);
+      if (t.max_grad_norm !== null) clipGradients(grads, gradNorm, t.max_grad_norm);
+      adamwStep(model.params, grads, opt, lr, adamCfg);
+      grads.forEach((g) => g.dispose());
+      state.step += 1;
+      state.data_state = stream.state();
+      state.epoch = (stream.state() as { epoch?: number })?.epoch ?? 0;
+
+      const row: MetricsRow = {
+        step: state.step,
+        epoch: state.epoch,
+        loss: lossSum / micro,
+        lr,
+        grad_norm: gradNorm,
+        triples_per_s: triples / ((performance.now() - started) / 1000),
+      };
+      if (recipe.eval && (state.step % recipe.eval.every === 0 || state.step === total)) {
+        const e = await evaluate(model, recipe);
+        evals.push(e);
+        for (const [k, v] of Object.entries(e)) row[`eval_${k}`] = v;
+        if (!state.best || e['ndcg@10'] > state.best.value) state.best = { metric: 'ndcg@10', value: e['ndcg@10'], step: state.step };
+      }
+      fs.appendFileSync(metricsFile, JSON.stringify(row) + '\n');
+      lastMetrics = row;
+      opts.onStep?.(row);
+      bar.update(state.step, total, `loss ${row.loss.toFixed(4)} lr ${lr.toExponential(2)} ${row.triples_per_s.toFixed(1)} triples/s`);
+      if (!process.stderr.isTTY && (state.step % 10 === 0 || state.step === total || 'eval_ndcg@10' in row)) {
+        log(`step ${state.step}/${total} loss ${row.loss.toFixed(4)} lr ${lr.toExponential(2)} grad_norm ${gradNorm.toFixed(3)} ${row.triples_per_s.toFixed(1)} triples/s` +
+          ('eval_ndcg@10' in row ? ` eval ndcg@10 ${row['eval_ndcg@10'].toFixed(4)}` : ''));
+      }
+      if (state.step % t.save_every === 0 || state.step === total) {
+        saveCheckpoint(out, model, opt, state);
+        pruneCheckpoints(out, t.save_total_limit, state.best?.step);
+      }
+    }
+    bar.done();
+    // 3. The final model (the last weights; the best eval checkpoint is kept and named in trainer_state.json), and the report.
+    const finalDir = path.join(out, 'final');
+    saveModelFolder(model.folder, finalDir, model.hostWeights());
+    writeReport(out);
+    return { steps: state.step, finalDir, lastMetrics, evals };
+  } finally {
+    await stream.close();
+    disposeAdamW(opt);
+    model.dispose();
+  }
+}
+
+function accumulate(acc: Map<string, tf.Tensor> | undefined, g: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+  if (!acc) return g;
+  for (const [k, v] of g) {
+    const prev = acc.get(k)!;
+    acc.set(k, tf.add(prev, v));
+    prev.dispose();
+    v.dispose();
+  }
+  return acc;
+}
+
+function scaleInPlace(grads: Map<string, tf.Tensor>, factor: number): void {
+  for (const [k, g] of grads) {
+    grads.set(k, tf.mul(g, factor));
+    g.dispose();
+  }
+}
+

@@ -1,0 +1,147 @@
+// The training loop end to end on tiny-bert: exact resume, crash safety, NaN stop, flat tensor
+// count, gradient accumulation. Data is written by the test.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/engine/backend.js';
+import { readSafetensors } from '../../src/model/safetensors.js';
+import { listCheckpoints } from '../../src/train/checkpoint.js';
+import { loadRecipe, type Recipe } from '../../src/train/recipe.js';
+import { type MetricsRow, train } from '../../src/train/trainer.js';
+
+const FIX = new URL('../fixtures/', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-trainer-'));
+const quiet = { log: () => {} };
+
+/** tiny-bert with dropout on, so resume must also replay dropout masks. */
+function modelWithDropout(): string {
+  const dir = path.join(tmp, 'tiny-bert-dropout');
+  fs.cpSync(`${FIX}tiny-bert`, dir, { recursive: true });
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }));
+  return dir;
+}
+
+function writeData(): string {
+  const exp = JSON.parse(fs.readFileSync(`${FIX}tiny-bert.expected.json`, 'utf8'));
+  const rows: string[] = [];
+  for (const b of [exp.batch, exp.batch2]) {
+    b.query.forEach((q: string, i: number) => {
+      rows.push(JSON.stringify({
+        query: q, positive: b.positive[i], positive_score: 9,
+        negatives: [{ document: b.negative[i], cross_encoder_score: 2 + i / 10 }, { document: b.positive[(i + 1) % 8], cross_encoder_score: 1 }],
+      }));
+    });
+  }
+  const file = path.join(tmp, 'train.jsonl');
+  fs.writeFileSync(file, rows.join('\n') + '\n');
+  return file;
+}
+
+function recipe(name: string, extra: Record<string, string> = {}, model = path.join(tmp, 'tiny-bert-dropout')): Recipe {
+  const file = path.join(tmp, `${name}.yaml`);
+  fs.writeFileSync(file, [
+    `model: {path: ${model}}`,
+    `data: {train: [${path.join(tmp, 'train.jsonl')}], columns: {negatives: "negatives[].document", negative_scores: "negatives[].cross_encoder_score"}, num_negatives: 1, shuffle: true, tokenize_workers: 1}`,
+    'loss: {name: mnrl}',
+    `train: {batch_size: 4, lr: 1.0e-3, schedule: linear, warmup_steps: 3, max_steps: 20, save_every: 5, save_total_limit: 2, seed: 7, output_dir: ${path.join(tmp, name)}}`,
+  ].join('\n'));
+  return loadRecipe(file, extra);
+}
+
+const strip = (rows: MetricsRow[]) => rows.map(({ triples_per_s: _, ...r }) => r);
+const readRows = (dir: string): MetricsRow[] => fs.readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+beforeAll(async () => {
+  await initBackend('wasm');
+  modelWithDropout();
+  writeData();
+});
+
+describe('train', () => {
+  it('20 steps straight equal 10 steps, a crash, and a resume (weights <= 1e-6, same metrics rows); tensor count stays flat', async () => {
+    const counts: number[] = [];
+    const straight = await train(recipe('straight'), { ...quiet, onStep: () => counts.push(tf.memory().numTensors) });
+    expect(straight.steps).toBe(20);
+    expect(new Set(counts.slice(1)).size).toBe(1); // the first step creates nothing that stays, the rest neither
+
+    const r = recipe('resumed');
+    await expect(train(r, { ...quiet, onStep: (row) => { if (row.step === 12) throw new Error('simulated crash'); } })).rejects.toThrow('simulated crash');
+    expect(listCheckpoints(r.train.output_dir).map((c) => c.step)).toEqual([5, 10]);
+    const resumed = await train(recipe('resumed', { 'train.resume': 'latest' }), quiet);
+    expect(resumed.steps).toBe(20);
+
+    const a = readSafetensors(path.join(straight.finalDir, 'model.safetensors'));
+    const b = readSafetensors(path.join(resumed.finalDir, 'model.safetensors'));
+    let worst = 0;
+    for (const [k, t] of a) t.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.get(k)!.data[i]))));
+    expect(worst).toBeLessThanOrEqual(1e-6);
+    expect(strip(readRows(path.join(tmp, 'resumed')))).toEqual(strip(readRows(path.join(tmp, 'straight'))));
+    const rows = readRows(path.join(tmp, 'straight'));
+    expect(rows.map((x) => x.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(rows[0].lr).toBe(0); // warmup starts at 0, as transformers' schedulers
+    expect(rows[3].lr).toBeCloseTo(1e-3, 12);
+    expect(rows[19].lr).toBeCloseTo(1e-3 / 17, 12); // linear decay: lr * (20 - 19) / (20 - 3)
+    // Kept: the last two checkpoints.
+    expect(listCheckpoints(path.join(tmp, 'straight')).map((c) => c.step)).toEqual([15, 20]);
+  });
+
+  it('a NaN loss stops the run with a clear error and leaves the last good checkpoint intact', async () => {
+    const r = recipe('nan', { 'train.max_steps': '4', 'train.save_every': '2' });
+    await train(r, quiet);
+    const before = fs.readFileSync(path.join(r.train.output_dir, 'checkpoints', 'step-4', 'model.safetensors'));
+    await expect(train(recipe('nan', { 'train.max_steps': '8', 'train.save_every': '2', 'train.resume': 'latest', 'loss.scale': '1e39' }), quiet))
+      .rejects.toThrow(/loss is (NaN|Infinity) at step 5.*checkpoints\/step-4/);
+    expect(fs.readFileSync(path.join(r.train.output_dir, 'checkpoints', 'step-4', 'model.safetensors'))).toEqual(before);
+  });
+
+  it('margin_mse with gradient accumulation 2 x 4 equals one batch of 8 (dropout off)', async () => {
+    const common = { 'loss.name': 'margin_mse', 'data.shuffle': 'false', 'train.max_steps': '2', 'train.schedule': 'constant', 'train.warmup_steps': '0', 'train.max_grad_norm': 'null' };
+    // Without dropout: a batch of 8 and two of 4 cannot draw the same masks.
+    const whole = await train(recipe('accum-whole', { ...common, 'train.batch_size': '8' }, `${FIX}tiny-bert`), quiet);
+    const split = await train(recipe('accum-split', { ...common, 'train.batch_size': '4', 'train.gradient_accumulation_steps': '2' }, `${FIX}tiny-bert`), quiet);
+    const a = readSafetensors(path.join(whole.finalDir, 'model.safetensors'));
+    const b = readSafetensors(path.join(split.finalDir, 'model.safetensors'));
+    let worst = 0;
+    for (const [k, t] of a) t.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.get(k)!.data[i]))));
+    expect(worst).toBeLessThan(1e-6);
+    expect(readRows(path.join(tmp, 'accum-split')).map((x) => x.loss)).toEqual(readRows(path.join(tmp, 'accum-whole')).map((x) => x.loss).map((l) => expect.closeTo(l, 5)));
+  });
+
+  it('a run killed with SIGKILL while writing a checkpoint resumes from the previous one', async () => {
+    const r = recipe('killed', { 'train.save_every': '1', 'train.max_steps': '40' });
+    const script = path.join(tmp, 'run-killed.mts');
+    fs.writeFileSync(script, [
+      `import { initBackend } from '${ROOT}src/engine/backend.ts';`,
+      `import { loadRecipe } from '${ROOT}src/train/recipe.ts';`,
+      `import { train } from '${ROOT}src/train/trainer.ts';`,
+      `await initBackend('wasm');`,
+      `await train(loadRecipe('${path.join(tmp, 'killed.yaml')}', { 'train.save_every': '1', 'train.max_steps': '40' }), { log: () => {} });`,
+    ].join('\n'));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: 'ignore' });
+    const ckpts = path.join(r.train.output_dir, 'checkpoints');
+    // Kill as soon as a checkpoint is half written (its temporary folder exists) after step 3.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const names = fs.existsSync(ckpts) ? fs.readdirSync(ckpts) : [];
+        if (names.some((n) => n.includes('.tmp-')) && names.includes('step-3')) {
+          child.kill('SIGKILL');
+          clearInterval(timer);
+          resolve();
+        }
+      }, 1);
+      child.on('exit', () => { clearInterval(timer); reject(new Error('the run ended before it could be killed')); });
+    });
+    await new Promise((res) => child.on('exit', res));
+    const left = listCheckpoints(r.train.output_dir);
+    expect(left.length).toBeGreaterThan(0);
+    const resumed = await train(recipe('killed', { 'train.save_every': '1', 'train.max_steps': '40', 'train.resume': 'latest' }), quiet);
+    expect(resumed.steps).toBe(40);
+    expect(fs.readdirSync(ckpts).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    expect(readRows(r.train.output_dir).map((x) => x.step)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  });
+});
