@@ -22,7 +22,7 @@ export async function evalCommand(a: EvalArgs): Promise<Record<string, number>> 
     metrics = await evaluateRetrieval(set, (texts: string[]) => m.encode(texts, { batchSize: a.batchSize }));
   } else {
     const m = await loadModel(a.model);
-    metrics = await evaluateRetrieval(set, (texts: string[]) => m.encode(texts, { batchSize: a.batchSize }));
+    metrics = await evaluateRetrieval(set, (texts, role) => m.encodeAs(role, texts, { batchSize: a.batchSize }));
     m.dispose();
   }
   if (a.output) {

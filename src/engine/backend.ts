@@ -4,6 +4,7 @@
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { identityWasm } from './kernels/identity.js';
 import { unsortedSegmentSumWasm } from './kernels/unsorted-segment-sum.js';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
@@ -33,8 +34,13 @@ async function tryNative(): Promise<BackendInfo | undefined> {
   return undefined;
 }
 
-function registerMissingKernels(): void {
+/** Kernels the wasm backend lacks (UnsortedSegmentSum: the gradient of gather) or does slowly (Identity). */
+function registerWasmKernels(): void {
   if (!tf.getKernel(unsortedSegmentSumWasm.kernelName, 'wasm')) tf.registerKernel(unsortedSegmentSumWasm);
+  if (tf.getKernel(identityWasm.kernelName, 'wasm')?.kernelFunc !== identityWasm.kernelFunc) {
+    tf.unregisterKernel(identityWasm.kernelName, 'wasm');
+    tf.registerKernel(identityWasm);
+  }
 }
 
 /** Select and initialise a backend; idempotent for the same choice. */
@@ -51,7 +57,7 @@ export async function initBackend(choice: string = process.env.DENSETRAIN_BACKEN
     }
   }
   if (!info && (choice === 'auto' || choice === 'wasm')) {
-    registerMissingKernels();
+    registerWasmKernels();
     if (await tf.setBackend('wasm')) info = { backend: 'wasm', device: 'CPU (WebAssembly SIMD, 1 thread)' };
     else if (choice === 'wasm') throw new Error('the wasm backend failed to initialise');
   }

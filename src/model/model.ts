@@ -26,6 +26,8 @@ export interface SentenceModel {
   embed(batch: TokenBatch, dropout?: Dropout): tf.Tensor2D;
   /** Embeddings of texts, as sentence-transformers' encode returns them. */
   encode(texts: string[], opts?: EncodeOptions): Promise<Float32Array[]>;
+  /** As sentence-transformers' encode_query / encode_document: the folder's 'query' or 'document' prompt when it has one. */
+  encodeAs(role: 'query' | 'document', texts: string[], opts?: EncodeOptions): Promise<Float32Array[]>;
   /** Current weights in Hugging Face layout (pooler and other untrained tensors included). */
   hostWeights(): TensorMap;
   save(dir: string): void;
@@ -98,12 +100,16 @@ export function modelFromFolder(folder: ModelFolder): SentenceModel {
     return out;
   };
 
+  const encodeAs = (role: 'query' | 'document', texts: string[], o: EncodeOptions = {}) =>
+    encode(texts, { ...o, promptName: role in folder.prompts ? role : undefined });
+
   return {
     folder,
     tokenizer,
     params,
     embed,
     encode,
+    encodeAs,
     hostWeights,
     save: (dir) => saveModelFolder(folder, dir, hostWeights()),
     dispose: () => params.forEach((v) => v.dispose()),

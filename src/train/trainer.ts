@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readBeir } from '../data/beir.js';
+import { type BeirSet, readBeir } from '../data/beir.js';
 import { openTrainingStream } from '../data/stream.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { writeReport } from '../eval/report.js';
@@ -73,9 +73,8 @@ function warmupSteps(recipe: Recipe, total: number): number {
   return t.warmup_ratio ? Math.ceil(t.warmup_ratio * total) : t.warmup_steps;
 }
 
-async function evaluate(model: SentenceModel, recipe: Recipe): Promise<Record<string, number>> {
-  const set = readBeir(recipe.eval!.data, recipe.eval!.split);
-  return evaluateRetrieval(set, (texts: string[]) => model.encode(texts, { batchSize: 64 }));
+function evaluate(model: SentenceModel, set: BeirSet): Promise<Record<string, number>> {
+  return evaluateRetrieval(set, (texts, role) => model.encodeAs(role, texts, { batchSize: 64 }));
 }
 
 export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<TrainResult> {
@@ -110,10 +109,11 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   const evals: Record<string, number>[] = [];
   let lastMetrics: MetricsRow | undefined;
   const bar = progress('train');
+  const evalSet = recipe.eval ? readBeir(recipe.eval.data, recipe.eval.split) : undefined;
 
   try {
-    if (recipe.eval && state.step === 0) {
-      const e = await evaluate(model, recipe);
+    if (evalSet && state.step === 0) {
+      const e = await evaluate(model, evalSet);
       evals.push(e);
       log(`eval at step 0: ndcg@10 ${e['ndcg@10'].toFixed(4)}`);
     }
@@ -156,8 +156,8 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
         grad_norm: gradNorm,
         triples_per_s: triples / ((performance.now() - started) / 1000),
       };
-      if (recipe.eval && (state.step % recipe.eval.every === 0 || state.step === total)) {
-        const e = await evaluate(model, recipe);
+      if (evalSet && (state.step % recipe.eval!.every === 0 || state.step === total)) {
+        const e = await evaluate(model, evalSet);
         evals.push(e);
         for (const [k, v] of Object.entries(e)) row[`eval_${k}`] = v;
         if (!state.best || e['ndcg@10'] > state.best.value) state.best = { metric: 'ndcg@10', value: e['ndcg@10'], step: state.step };
