@@ -58,7 +58,14 @@ export async function embedFile(args: EmbedArgs): Promise<number> {
   bar.done();
   const tmp = `${args.output}.tmp-${process.pid}`;
   fs.mkdirSync(path.dirname(path.resolve(args.output)), { recursive: true });
-  fs.writeFileSync(tmp, embeddings.map((e) => JSON.stringify({ embedding: Array.from(e) })).join('\n') + (embeddings.length ? '\n' : ''));
+  // Line by line: the whole output as one string passes V8's string limit (~512 MiB) at about
+  // 30k embeddings of 768 dimensions.
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    for (const e of embeddings) fs.writeSync(fd, JSON.stringify({ embedding: Array.from(e) }) + '\n');
+  } finally {
+    fs.closeSync(fd);
+  }
   fs.renameSync(tmp, args.output);
   return texts.length;
 }

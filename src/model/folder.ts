@@ -51,6 +51,8 @@ const UNSUPPORTED_CLASSIC_KEYS = ['pooling_mode_mean_sqrt_len_tokens', 'pooling_
 
 /** Pooling from `1_Pooling/config.json`: `pooling_mode` (6.x) or `pooling_mode_*_tokens` flags (classic). */
 export function parsePooling(cfg: Record<string, any>, file: string): PoolingMode {
+  // sentence-transformers then leaves the prompt's tokens out of the pooling; we pool them all.
+  if (cfg.include_prompt === false) throw new Error(`${file}: include_prompt false is not supported (densetrain pools prompt tokens too)`);
   if (typeof cfg.pooling_mode === 'string') {
     const m = cfg.pooling_mode as PoolingMode;
     if (!POOLING_MODES.includes(m)) throw new Error(`${file}: pooling_mode "${m}" is not supported (${POOLING_MODES.join(', ')})`);
@@ -64,11 +66,19 @@ export function parsePooling(cfg: Record<string, any>, file: string): PoolingMod
   return CLASSIC_POOLING_KEYS[on[0]];
 }
 
+/** sentence_bert_config.json, or {} where there is none. */
+function readSentenceBertConfig(dir: string): Record<string, any> {
+  const file = path.join(dir, 'sentence_bert_config.json');
+  if (!fs.existsSync(file)) return {};
+  const st = readJsonFile(file);
+  // sentence-transformers then lowercases texts before the tokenizer; densetrain does not.
+  if (st.do_lower_case === true) throw new Error(`${file}: do_lower_case true is not supported (densetrain passes texts to tokenizer.json unchanged)`);
+  return st;
+}
+
 /** Read max_seq_length as sentence-transformers does: sentence_bert_config.json, else tokenizer_config.json. */
-function readMaxSeqLength(dir: string, config: EncoderConfig): number {
-  const stCfg = path.join(dir, 'sentence_bert_config.json');
-  let n: number | undefined;
-  if (fs.existsSync(stCfg)) n = readJsonFile(stCfg).max_seq_length ?? undefined;
+function readMaxSeqLength(dir: string, config: EncoderConfig, stConfig: Record<string, any>): number {
+  let n: number | undefined = stConfig.max_seq_length ?? undefined;
   const tokCfg = path.join(dir, 'tokenizer_config.json');
   if (n === undefined && fs.existsSync(tokCfg)) {
     const m = readJsonFile(tokCfg).model_max_length;
@@ -79,16 +89,17 @@ function readMaxSeqLength(dir: string, config: EncoderConfig): number {
   return Math.min(n ?? positions, positions);
 }
 
-function checkWeights(weights: TensorMap, config: EncoderConfig, dir: string): TensorMap {
+/** `source` names the weights file (or shard index) in errors. */
+function checkWeights(weights: TensorMap, config: EncoderConfig, source: string): TensorMap {
   // Some checkpoints prefix names with the architecture (bert., roberta.); sentence-transformers
   // saves them bare. Strip a common prefix so both load.
   const out: TensorMap = new Map();
   for (const [k, v] of weights) out.set(k.replace(/^(bert|roberta|xlm_roberta|model)\./, ''), v);
   for (const [name, shape] of weightShapes(config)) {
     const t = out.get(name);
-    if (!t) throw new Error(`${dir}/model.safetensors: tensor "${name}" is missing (config.json says ${config.modelType}, ${config.numLayers} layers)`);
+    if (!t) throw new Error(`${source}: tensor "${name}" is missing (config.json says ${config.modelType}, ${config.numLayers} layers)`);
     if (t.shape.join() !== shape.join()) {
-      throw new Error(`${dir}/model.safetensors: tensor "${name}" has shape [${t.shape}], config.json implies [${shape}]`);
+      throw new Error(`${source}: tensor "${name}" has shape [${t.shape}], config.json implies [${shape}]`);
     }
   }
   return out;
@@ -127,7 +138,10 @@ export function readModelFolder(dir: string, opts: FolderOptions = {}): ModelFol
   if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) {
     throw new Error(`${path.join(dir, 'tokenizer.json')}: missing (densetrain needs the fast-tokenizer file tokenizer.json)`);
   }
-  const weights = checkWeights(readModelWeights(dir), config, dir);
-  const maxSeqLength = opts.maxSeqLength ?? readMaxSeqLength(dir, config);
+  const index = path.join(dir, 'model.safetensors.index.json');
+  const source = fs.existsSync(index) ? index : path.join(dir, 'model.safetensors');
+  const weights = checkWeights(readModelWeights(dir), config, source);
+  const stConfig = readSentenceBertConfig(dir);
+  const maxSeqLength = opts.maxSeqLength ?? readMaxSeqLength(dir, config, stConfig);
   return { dir, config, pooling, normalize, maxSeqLength, weights, prompts };
 }

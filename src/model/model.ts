@@ -81,7 +81,7 @@ export function modelFromFolder(folder: ModelFolder): SentenceModel {
     const out: Float32Array[] = new Array(texts.length);
     for (let s = 0; s < order.length; s += batchSize) {
       const chunk = order.slice(s, s + batchSize);
-      const batch = tokenizer.encodeBatch(chunk.map((i) => prompt + texts[i]));
+      const batch = tokenizer.padBatch(chunk.map((i) => ids[i]));
       const e = embed(batch);
       const data = (await e.data()) as Float32Array;
       e.dispose();

@@ -20,6 +20,8 @@ export interface TextTokenizer {
   encode(text: string): number[];
   /** Encode, truncate and pad a batch of texts. */
   encodeBatch(texts: string[]): TokenBatch;
+  /** Pad rows of token ids (from `encode`) into a batch. */
+  padBatch(rows: number[][]): TokenBatch;
   readonly padId: number;
   readonly maxSeqLength: number;
 }
@@ -55,8 +57,7 @@ export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer 
     return [...ids.slice(0, maxSeqLength - 1), ids[ids.length - 1]];
   };
 
-  const encodeBatch = (texts: string[]): TokenBatch => {
-    const rows = texts.map(encode);
+  const padBatch = (rows: number[][]): TokenBatch => {
     const seqLen = Math.max(1, ...rows.map((r) => r.length));
     const n = rows.length;
     const inputIds = new Int32Array(n * seqLen).fill(padId);
@@ -68,5 +69,7 @@ export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer 
     return { inputIds, attentionMask, tokenTypeIds: new Int32Array(n * seqLen), batchSize: n, seqLen };
   };
 
-  return { encode, encodeBatch, padId, maxSeqLength };
+  const encodeBatch = (texts: string[]): TokenBatch => padBatch(texts.map(encode));
+
+  return { encode, encodeBatch, padBatch, padId, maxSeqLength };
 }

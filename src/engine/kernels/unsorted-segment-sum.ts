@@ -28,7 +28,9 @@ export function unsortedSegmentSumImpl(x: ArrayLike<number>, xShape: number[], i
 const kernelFunc = (({ inputs, attrs, backend }: { inputs: { x: TensorInfo; segmentIds: TensorInfo }; attrs: { numSegments: number }; backend: WasmLikeBackend }) => {
   const { x, segmentIds } = inputs;
   if (segmentIds.shape.length !== 1) throw new Error('UnsortedSegmentSum (wasm): segmentIds must be 1-D');
-  const values = unsortedSegmentSumImpl(backend.readSync(x.dataId), x.shape, backend.readSync(segmentIds.dataId), attrs.numSegments);
+  const sums = unsortedSegmentSumImpl(backend.readSync(x.dataId), x.shape, backend.readSync(segmentIds.dataId), attrs.numSegments);
+  // The backend copies raw bytes, so int32 sums must be stored as int32, not float32 bit patterns.
+  const values = x.dtype === 'int32' ? Int32Array.from(sums) : sums;
   return backend.makeOutput([attrs.numSegments, ...x.shape.slice(1)], x.dtype, undefined, values);
 }) as unknown as KernelFunc;
 
