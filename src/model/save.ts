@@ -52,6 +52,7 @@ export function writeFolderAtomically(outDir: string, fill: (tmpDir: string) => 
   const parent = path.dirname(path.resolve(outDir));
   fs.mkdirSync(parent, { recursive: true });
   const tmp = fs.mkdtempSync(path.join(parent, `.${path.basename(outDir)}.tmp-`));
+  fs.chmodSync(tmp, 0o755); // mkdtemp makes it private; a model folder is an ordinary folder
   try {
     fill(tmp);
   } catch (e) {
