@@ -52,8 +52,9 @@ function resumeDir(recipe: Recipe): string | undefined {
 }
 
 /** Steps in the run: max_steps, else epochs × batches per epoch (counted by a pass over the data without tokenizing). */
-async function countTotalSteps(recipe: Recipe): Promise<number> {
+async function countTotalSteps(recipe: Recipe, log: (line: string) => void): Promise<number> {
   if (recipe.train.max_steps) return recipe.train.max_steps;
+  log(`counting the batches of ${recipe.train.epochs} epoch(s) for the learning-rate schedule (set train.max_steps to skip this pass)`);
   const stream = openTrainingStream(recipe, { tokenize: false });
   let batches = 0;
   while (await stream.next()) batches++;
@@ -98,7 +99,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     keepMetricsUpTo(metricsFile, state.step);
     log(`resuming from ${from} at step ${state.step}`);
   } else {
-    state = { step: 0, epoch: 0, total_steps: await countTotalSteps(recipe), data_state: undefined };
+    state = { step: 0, epoch: 0, total_steps: await countTotalSteps(recipe, log), data_state: undefined };
     opt = initAdamW(model.params);
     if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
   }
