@@ -49,7 +49,8 @@ export async function embedFile(args: EmbedArgs): Promise<number> {
   if (args.engine === 'onnx') {
     const { loadOnnxModel } = await import('../engine/onnx-encoder.js');
     const m = await loadOnnxModel(args.model);
-    embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName });
+    embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName, onProgress });
+    await m.release();
   } else {
     const m = await loadModel(args.model);
     embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName, onProgress });

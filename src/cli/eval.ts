@@ -19,7 +19,8 @@ export async function evalCommand(a: EvalArgs): Promise<Record<string, number>> 
   if (a.engine === 'onnx') {
     const { loadOnnxModel } = await import('../engine/onnx-encoder.js');
     const m = await loadOnnxModel(a.model);
-    metrics = await evaluateRetrieval(set, (texts: string[]) => m.encode(texts, { batchSize: a.batchSize }));
+    metrics = await evaluateRetrieval(set, (texts, role) => m.encodeAs(role, texts, { batchSize: a.batchSize }));
+    await m.release();
   } else {
     const m = await loadModel(a.model);
     metrics = await evaluateRetrieval(set, (texts, role) => m.encodeAs(role, texts, { batchSize: a.batchSize }));

@@ -84,11 +84,13 @@ export async function main(argv: string[]): Promise<number> {
         withBackend(y)
           .option('model', { type: 'string', demandOption: true, describe: 'model folder' })
           .option('output', { type: 'string', demandOption: true, describe: 'output folder (a complete model folder)' })
-          .option('opset', { type: 'number', default: 17, describe: 'ONNX opset' }),
+          .option('opset', { type: 'number', default: 17, describe: 'ONNX opset (17-23)' })
+          .option('quantize', { choices: ['int8'] as const, describe: 'also write onnx/model_int8.onnx (int8 Linear layers) and report its accuracy cost' }),
       async (a) => {
         await startBackend(a.backend);
-        const r = await exportOnnx(a.model, a.output, { opset: a.opset });
+        const r = await exportOnnx(a.model, a.output, { opset: a.opset, quantize: a.quantize });
         console.log(`wrote ${r.onnxPath} (onnxruntime vs tfjs max abs difference ${r.maxAbsDiff.toExponential(2)})`);
+        if (r.int8) console.log(`wrote ${r.int8.onnxPath} (max abs difference ${r.int8.maxAbsDiff.toExponential(2)}, min cosine ${r.int8.minCosine.toFixed(6)} vs float32)`);
       },
     )
     .command(

@@ -105,7 +105,8 @@ function checkWeights(weights: TensorMap, config: EncoderConfig, source: string)
   return out;
 }
 
-export function readModelFolder(dir: string, opts: FolderOptions = {}): ModelFolder {
+/** Everything a model folder says but its weights (cheap: for tokenizing, or the ONNX engine). */
+export function describeModelFolder(dir: string, opts: FolderOptions = {}): Omit<ModelFolder, 'weights'> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
   const modulesFile = path.join(dir, 'modules.json');
   let pooling: PoolingMode = opts.pooling ?? 'mean';
@@ -138,10 +139,14 @@ export function readModelFolder(dir: string, opts: FolderOptions = {}): ModelFol
   if (!fs.existsSync(path.join(dir, 'tokenizer.json'))) {
     throw new Error(`${path.join(dir, 'tokenizer.json')}: missing (densetrain needs the fast-tokenizer file tokenizer.json)`);
   }
-  const index = path.join(dir, 'model.safetensors.index.json');
-  const source = fs.existsSync(index) ? index : path.join(dir, 'model.safetensors');
-  const weights = checkWeights(readModelWeights(dir), config, source);
   const stConfig = readSentenceBertConfig(dir);
   const maxSeqLength = opts.maxSeqLength ?? readMaxSeqLength(dir, config, stConfig);
-  return { dir, config, pooling, normalize, maxSeqLength, weights, prompts };
+  return { dir, config, pooling, normalize, maxSeqLength, prompts };
+}
+
+export function readModelFolder(dir: string, opts: FolderOptions = {}): ModelFolder {
+  const described = describeModelFolder(dir, opts);
+  const index = path.join(dir, 'model.safetensors.index.json');
+  const source = fs.existsSync(index) ? index : path.join(dir, 'model.safetensors');
+  return { ...described, weights: checkWeights(readModelWeights(dir), described.config, source) };
 }

@@ -54,35 +54,50 @@ function toFloat32(buf: Buffer, dtype: string, file: string, name: string): Floa
   return out;
 }
 
-/** Read every tensor of one .safetensors file as float32. */
+/** Read every tensor of one .safetensors file as float32, tensor by tensor (files over 2 GiB too). */
 export function readSafetensors(file: string): TensorMap {
-  let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = fs.readFileSync(file);
+    fd = fs.openSync(file, 'r');
   } catch {
     throw new Error(`${file}: missing`);
   }
-  if (bytes.length < 8) throw new Error(`${file}: not a safetensors file (shorter than its 8-byte header length)`);
-  const headerLen = Number(bytes.readBigUInt64LE(0));
-  if (8 + headerLen > bytes.length) throw new Error(`${file}: truncated (header of ${headerLen} bytes does not fit)`);
-  let header: Record<string, any>;
   try {
-    header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString('utf8'));
-  } catch (e) {
-    throw new Error(`${file}: header is not valid JSON (${(e as Error).message})`);
+    const size = fs.fstatSync(fd).size;
+    const read = (pos: number, len: number): Buffer => {
+      const buf = Buffer.alloc(len);
+      let got = 0;
+      while (got < len) {
+        const n = fs.readSync(fd, buf, got, len - got, pos + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return buf;
+    };
+    if (size < 8) throw new Error(`${file}: not a safetensors file (shorter than its 8-byte header length)`);
+    const headerLen = Number(read(0, 8).readBigUInt64LE(0));
+    if (8 + headerLen > size) throw new Error(`${file}: truncated (header of ${headerLen} bytes does not fit)`);
+    let header: Record<string, any>;
+    try {
+      header = JSON.parse(read(8, headerLen).toString('utf8'));
+    } catch (e) {
+      throw new Error(`${file}: header is not valid JSON (${(e as Error).message})`);
+    }
+    const base = 8 + headerLen;
+    const out: TensorMap = new Map();
+    for (const [name, info] of Object.entries(header)) {
+      if (name === '__metadata__') continue;
+      const [begin, end] = info.data_offsets as [number, number];
+      if (base + end > size) throw new Error(`${file}: tensor "${name}" runs past the end of the file (truncated?)`);
+      const count = (info.shape as number[]).reduce((a, b) => a * b, 1);
+      if (BYTES[info.dtype] === undefined) throw new Error(`${file}: tensor "${name}" has dtype ${info.dtype}, which densetrain cannot read`);
+      if (end - begin !== count * BYTES[info.dtype]) throw new Error(`${file}: tensor "${name}" has ${end - begin} bytes for shape [${info.shape}] ${info.dtype}`);
+      out.set(name, { shape: info.shape, data: toFloat32(read(base + begin, end - begin), info.dtype, file, name) });
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
   }
-  const base = 8 + headerLen;
-  const out: TensorMap = new Map();
-  for (const [name, info] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    const [begin, end] = info.data_offsets as [number, number];
-    if (base + end > bytes.length) throw new Error(`${file}: tensor "${name}" runs past the end of the file (truncated?)`);
-    const count = (info.shape as number[]).reduce((a, b) => a * b, 1);
-    if (BYTES[info.dtype] === undefined) throw new Error(`${file}: tensor "${name}" has dtype ${info.dtype}, which densetrain cannot read`);
-    if ((end - begin) !== count * BYTES[info.dtype]) throw new Error(`${file}: tensor "${name}" has ${end - begin} bytes for shape [${info.shape}] ${info.dtype}`);
-    out.set(name, { shape: info.shape, data: toFloat32(bytes.subarray(base + begin, base + end), info.dtype, file, name) });
-  }
-  return out;
 }
 
 /** Read model weights from a folder: model.safetensors, or shards listed in model.safetensors.index.json. */
@@ -109,8 +124,8 @@ export function readModelWeights(dir: string): TensorMap {
   return readSafetensors(single);
 }
 
-/** Serialise tensors (float32) into safetensors bytes, names sorted as the Python library does. */
-export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, string> = { format: 'pt' }): Buffer {
+/** The safetensors header (names sorted as the Python library writes them), padded to keep data 8-byte aligned. */
+function headerBytes(tensors: TensorMap, metadata: Record<string, string>): { names: string[]; header: Buffer } {
   const names = [...tensors.keys()].sort();
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
@@ -120,20 +135,26 @@ export function encodeSafetensors(tensors: TensorMap, metadata: Record<string, s
     offset += t.data.byteLength;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // keep data 8-byte aligned
-  const headerBytes = Buffer.from(json, 'utf8');
-  const out = Buffer.alloc(8 + headerBytes.length + offset);
-  out.writeBigUInt64LE(BigInt(headerBytes.length), 0);
-  headerBytes.copy(out, 8);
-  let pos = 8 + headerBytes.length;
-  for (const name of names) {
-    const d = tensors.get(name)!.data;
-    Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(out, pos);
-    pos += d.byteLength;
-  }
-  return out;
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8);
+  const body = Buffer.from(json, 'utf8');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(body.length));
+  return { names, header: Buffer.concat([len, body]) };
 }
 
-export function writeSafetensors(file: string, tensors: TensorMap, metadata?: Record<string, string>): void {
-  fs.writeFileSync(file, encodeSafetensors(tensors, metadata));
+/** Write float32 tensors as safetensors, tensor by tensor (no single buffer: files over 2 GiB too). */
+export function writeSafetensors(file: string, tensors: TensorMap, metadata: Record<string, string> = { format: 'pt' }): void {
+  const { names, header } = headerBytes(tensors, metadata);
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeSync(fd, header);
+    for (const name of names) {
+      const d = tensors.get(name)!.data;
+      const bytes = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+      // writeSync takes at most 2 GiB at once
+      for (let pos = 0; pos < bytes.length; pos += 1 << 30) fs.writeSync(fd, bytes.subarray(pos, Math.min(bytes.length, pos + (1 << 30))));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -1,0 +1,161 @@
+// The sentence encoder of a model folder as an ONNX graph: BERT / XLM-RoBERTa (post-LayerNorm)
+// followed by the folder's pooling and optional L2 normalisation, in standard ops only. The node
+// pattern follows PyTorch's export of Hugging Face models (Div by √d after QKᵀ, erf GELU as
+// Div→Erf→Add→Mul→Mul) so onnxruntime's graph optimiser recognises and fuses it.
+//
+// Inputs: input_ids, attention_mask and, for BERT, token_type_ids: int64 [batch, sequence].
+// Outputs: last_hidden_state [batch, sequence, hidden], sentence_embedding [batch, hidden].
+import type { EncoderConfig } from '../model/config.js';
+import type { ModelFolder, PoolingMode } from '../model/folder.js';
+import { toEngineLayout } from '../model/model.js';
+import type { HostTensor } from '../model/safetensors.js';
+import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, nodeN, onnx, reduce } from './graph-builder.js';
+
+/**
+ * y = x·W + b for x [..., in]; `w` is [in, out] (transposed from PyTorch). Returns y's name.
+ * Float by default; `int8Linear` (quantize.ts) swaps in dynamic int8 quantisation.
+ */
+export type Linear = (g: Graph, x: string, name: string, w: HostTensor, b: HostTensor) => string;
+
+export const floatLinear: Linear = (g, x, name, w, b) => {
+  const wName = addInitializer(g, `${name}.weight`, 'float', w.shape, w.data);
+  const bName = addInitializer(g, `${name}.bias`, 'float', b.shape, b.data);
+  return node(g, 'Add', [node(g, 'MatMul', [x, wName]), bName]);
+};
+
+/** float32's most negative value, as Hugging Face fills masked attention scores. */
+const MASK_VALUE = -3.4028234663852886e38;
+
+interface Ctx {
+  g: Graph;
+  cfg: EncoderConfig;
+  weight: (name: string) => HostTensor;
+  linear: Linear;
+}
+
+function layerNorm(c: Ctx, x: string, prefix: string): string {
+  const gamma = addInitializer(c.g, `${prefix}.weight`, 'float', [c.cfg.hiddenSize], c.weight(`${prefix}.weight`).data);
+  const beta = addInitializer(c.g, `${prefix}.bias`, 'float', [c.cfg.hiddenSize], c.weight(`${prefix}.bias`).data);
+  return node(c.g, 'LayerNormalization', [x, gamma, beta], { axis: -1, epsilon: { float: c.cfg.layerNormEps } });
+}
+
+function linear(c: Ctx, x: string, name: string): string {
+  return c.linear(c.g, x, name, toEngineLayout(`${name}.weight`, c.weight(`${name}.weight`)), c.weight(`${name}.bias`));
+}
+
+function gelu(c: Ctx, x: string): string {
+  const { g } = c;
+  if (c.cfg.activation === 'gelu') {
+    const erf = node(g, 'Erf', [node(g, 'Div', [x, constFloat(g, Math.SQRT2)])]);
+    return node(g, 'Mul', [node(g, 'Mul', [x, node(g, 'Add', [erf, constFloat(g, 1)])]), constFloat(g, 0.5)]);
+  }
+  // tanh approximation: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+  const cube = node(g, 'Pow', [x, constFloat(g, 3)]);
+  const inner = node(g, 'Mul', [node(g, 'Add', [x, node(g, 'Mul', [cube, constFloat(g, 0.044715)])]), constFloat(g, Math.sqrt(2 / Math.PI))]);
+  const t = node(g, 'Add', [node(g, 'Tanh', [inner]), constFloat(g, 1)]);
+  return node(g, 'Mul', [node(g, 'Mul', [x, constFloat(g, 0.5)]), t]);
+}
+
+/** word + position + token type embeddings, then LayerNorm. -> [B, L, H] */
+function embeddings(c: Ctx, ids: string, typeIds: string | undefined): string {
+  const { g, cfg } = c;
+  const table = (name: string, rows?: number) => {
+    const t = c.weight(`embeddings.${name}.weight`);
+    const shape = [rows ?? t.shape[0], t.shape[1]];
+    return addInitializer(g, `embeddings.${name}.weight`, 'float', shape, t.data.subarray(0, shape[0] * shape[1]));
+  };
+  const words = node(g, 'Gather', [table('word_embeddings'), ids]);
+  let positions: string;
+  if (cfg.modelType === 'bert') {
+    // Positions 0..L-1: the first L rows of the table, broadcast over the batch.
+    const len = node(g, 'Shape', [ids], { start: 1, end: 2 });
+    positions = node(g, 'Slice', [table('position_embeddings'), constInt64(g, [0]), len, constInt64(g, [0])]);
+  } else {
+    // RoBERTa: non-pad tokens count up from padding_idx + 1; pads get padding_idx.
+    const pad = constInt64(g, cfg.padTokenId);
+    const notPad = node(g, 'Cast', [node(g, 'Not', [node(g, 'Equal', [ids, pad])])], { to: onnx.TensorProto.DataType.INT64 });
+    const count = node(g, 'CumSum', [notPad, constInt64(g, 1)]);
+    positions = node(g, 'Gather', [table('position_embeddings'), node(g, 'Add', [node(g, 'Mul', [count, notPad]), pad])]);
+  }
+  // XLM-R has one token type and no token_type_ids input: its row is added to every token.
+  const types = typeIds === undefined ? table('token_type_embeddings', 1) : node(g, 'Gather', [table('token_type_embeddings'), typeIds]);
+  const sum = node(g, 'Add', [node(g, 'Add', [words, types]), positions]);
+  return layerNorm(c, sum, 'embeddings.LayerNorm');
+}
+
+/** One post-LN transformer layer over x [B, L, H] with mask bias [B, 1, 1, L]. */
+function layer(c: Ctx, i: number, x: string, maskBias: string): string {
+  const { g, cfg } = c;
+  const p = `encoder.layer.${i}.`;
+  const nh = cfg.numHeads, d = cfg.hiddenSize / nh;
+  const split = constInt64(g, [0, 0, nh, d]); // 0 copies the input's dimension
+  const heads = (name: string, perm: number[]) =>
+    node(g, 'Transpose', [node(g, 'Reshape', [linear(c, x, `${p}attention.self.${name}`), split])], { perm });
+  const q = heads('query', [0, 2, 1, 3]); // [B, nh, L, d]
+  const kT = heads('key', [0, 2, 3, 1]); // [B, nh, d, L]
+  const v = heads('value', [0, 2, 1, 3]);
+  const scores = node(g, 'Add', [node(g, 'Div', [node(g, 'MatMul', [q, kT]), constFloat(g, Math.sqrt(d))]), maskBias]);
+  const ctx = node(g, 'MatMul', [node(g, 'Softmax', [scores], { axis: -1 }), v]); // [B, nh, L, d]
+  const merged = node(g, 'Reshape', [node(g, 'Transpose', [ctx], { perm: [0, 2, 1, 3] }), constInt64(g, [0, 0, cfg.hiddenSize])]);
+  const a = layerNorm(c, node(g, 'Add', [linear(c, merged, `${p}attention.output.dense`), x]), `${p}attention.output.LayerNorm`);
+  const h = gelu(c, linear(c, a, `${p}intermediate.dense`));
+  return layerNorm(c, node(g, 'Add', [linear(c, h, `${p}output.dense`), a]), `${p}output.LayerNorm`);
+}
+
+/** Pool h [B, L, H] over the mask as sentence-transformers' Pooling. -> [B, H] */
+function pool(g: Graph, h: string, maskF: string, mode: PoolingMode): string {
+  const mask3 = node(g, 'Unsqueeze', [maskF, constInt64(g, [2])]); // [B, L, 1]
+  switch (mode) {
+    case 'mean': {
+      const sum = reduce(g, 'ReduceSum', node(g, 'Mul', [h, mask3]), [1], false);
+      const count = node(g, 'Max', [reduce(g, 'ReduceSum', mask3, [1], false), constFloat(g, 1e-9)]);
+      return node(g, 'Div', [sum, count]);
+    }
+    case 'cls':
+      return node(g, 'Gather', [h, constInt64(g, 0)], { axis: 1 });
+    case 'max': {
+      // sentence-transformers sets padded positions to -1e9 before the max.
+      const keep = node(g, 'Greater', [mask3, constFloat(g, 0)]);
+      return reduce(g, 'ReduceMax', node(g, 'Where', [keep, h, constFloat(g, -1e9)]), [1], false);
+    }
+    case 'lasttoken': {
+      const last = node(g, 'ArgMax', [maskF], { axis: 1, keepdims: 1, select_last_index: 1 }); // [B, 1]
+      return node(g, 'GatherND', [h, last], { batch_dims: 1 });
+    }
+  }
+}
+
+/** x / max(‖x‖₂, 1e-12), as torch.nn.functional.normalize. */
+function l2Normalize(g: Graph, x: string): string {
+  return node(g, 'Div', [x, node(g, 'Max', [reduce(g, 'ReduceL2', x, [-1], true), constFloat(g, 1e-12)])]);
+}
+
+export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear }): Graph {
+  const g = createGraph(opts.opset);
+  const cfg = folder.config;
+  const weight = (name: string) => {
+    const t = folder.weights.get(name);
+    if (!t) throw new Error(`${folder.dir}: tensor "${name}" is missing`);
+    return t;
+  };
+  const c: Ctx = { g, cfg, weight, linear: opts.linear ?? floatLinear };
+  const dims = ['batch', 'sequence'];
+  const ids = addInput(g, 'input_ids', 'int64', dims);
+  const mask = addInput(g, 'attention_mask', 'int64', dims);
+  const typeIds = cfg.modelType === 'bert' ? addInput(g, 'token_type_ids', 'int64', dims) : undefined;
+
+  const maskF = node(g, 'Cast', [mask], { to: onnx.TensorProto.DataType.FLOAT });
+  const maskBias = node(g, 'Mul', [
+    node(g, 'Sub', [constFloat(g, 1), node(g, 'Unsqueeze', [maskF, constInt64(g, [1, 2])])]),
+    constFloat(g, MASK_VALUE),
+  ]); // [B, 1, 1, L]
+  let x = embeddings(c, ids, typeIds);
+  for (let i = 0; i < cfg.numLayers; i++) x = layer(c, i, x, maskBias);
+  nodeN(g, 'Identity', [x], ['last_hidden_state']);
+  addOutput(g, 'last_hidden_state', 'float', ['batch', 'sequence', cfg.hiddenSize]);
+
+  const pooled = pool(g, 'last_hidden_state', maskF, folder.pooling);
+  node(g, 'Identity', [folder.normalize ? l2Normalize(g, pooled) : pooled], {}, 'sentence_embedding');
+  addOutput(g, 'sentence_embedding', 'float', ['batch', cfg.hiddenSize]);
+  return g;
+}

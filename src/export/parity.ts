@@ -1,0 +1,75 @@
+// The check after export: the ONNX model under onnxruntime-node against the tfjs encoder, on sample
+// texts batched together (so padding, truncation and every pooling path are exercised).
+import * as tf from '@tensorflow/tfjs';
+import { type Int64Batch, openOnnxEncoder } from '../engine/onnx-encoder.js';
+import { encoderForward } from '../model/encoder.js';
+import type { ModelFolder } from '../model/folder.js';
+import { modelFromFolder, type SentenceModel } from '../model/model.js';
+import { loadTokenizer, type TokenBatch } from '../model/tokenizer.js';
+
+const LONG = 'Dense retrieval encodes a query and each passage into vectors and ranks passages by cosine similarity. ';
+
+/**
+ * Short and long, accents, CJK, emoji, empty, and one of ~150 tokens (past small max_seq_lengths).
+ * Kept short enough that the tfjs check of a 24-layer large model fits the 4 GiB wasm heap.
+ */
+export const SAMPLE_TEXTS = [
+  'What is the capital of France?',
+  'Paris is the capital and most populous city of France.',
+  '',
+  'Ça coûte 3,50 € — très cher pour un café!',
+  '東京は日本の首都です。',
+  'Dense retrievers embed queries and documents into one vector space 🔍.',
+  LONG.repeat(8),
+  'a',
+];
+
+function toInt64(a: Int32Array): BigInt64Array {
+  return BigInt64Array.from(a, (v) => BigInt(v));
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return Number.isNaN(m) ? Infinity : m;
+}
+
+/** The tfjs encoder's last_hidden_state (flat) and sentence embeddings (flat) of one token batch. */
+async function tfjsOutputs(folder: ModelFolder, batch: TokenBatch): Promise<{ hidden: Float32Array; sentence: Float32Array }> {
+  let model: SentenceModel | undefined;
+  try {
+    model = modelFromFolder(folder);
+    const [h, e] = tf.tidy(() => {
+      const hidden = encoderForward(model!.params, folder.config, batch);
+      return [hidden, model!.embed(batch)];
+    });
+    const [hidden, sentence] = (await Promise.all([h.data(), e.data()])) as Float32Array[];
+    tf.dispose([h, e]);
+    return { hidden, sentence };
+  } catch (e) {
+    // The wasm backend addresses at most 4 GiB: models near 2 GB of weights do not fit with activations.
+    throw new Error(`${folder.dir}: the tfjs encoder could not run the check on the ${tf.getBackend()} backend (${(e as Error).message}); ` +
+      'a native backend (--backend tensorflow, with @tensorflow/tfjs-node installed) has no such memory limit');
+  } finally {
+    model?.dispose();
+  }
+}
+
+/**
+ * Largest |onnx - tfjs| over last_hidden_state and sentence_embedding of `texts`, batched together.
+ * Runs the tfjs encoder on the current tfjs backend.
+ */
+export async function maxDiffVsTfjs(folder: ModelFolder, onnxPath: string, texts: string[] = SAMPLE_TEXTS): Promise<number> {
+  const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
+  const batch = tokenizer.encodeBatch(texts);
+  const tfjs = await tfjsOutputs(folder, batch);
+  const onnxModel = await openOnnxEncoder(onnxPath, tokenizer, folder.prompts, folder.dir);
+  try {
+    const b: Int64Batch = { inputIds: toInt64(batch.inputIds), attentionMask: toInt64(batch.attentionMask), batchSize: batch.batchSize, seqLen: batch.seqLen };
+    const out = await onnxModel.run(b, ['last_hidden_state', 'sentence_embedding']);
+    return Math.max(maxAbsDiff(out.last_hidden_state, tfjs.hidden), maxAbsDiff(out.sentence_embedding, tfjs.sentence));
+  } finally {
+    await onnxModel.release();
+  }
+}
