@@ -13,6 +13,8 @@ const MARGIN = { left: 70, right: 20, top: 30, bottom: 40 };
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 // Eval curves have few points; a marker makes a single point visible at all.
 const MARKERS_UP_TO = 50;
+// Legend entries are 150 px apart: four fit a row, two rows fit the top margin.
+const LEGEND_PER_ROW = 4;
 
 export function lineChart(title: string, series: Series[], xLabel: string): string {
   const all = series.flatMap((s) => s.points);
@@ -25,7 +27,7 @@ export function lineChart(title: string, series: Series[], xLabel: string): stri
     return `<path data-series="${escapeXml(s.name)}" d="${d}" fill="none" stroke="${color}" stroke-width="1.5"/>${markers}`;
   });
   const legend = series.length > 1
-    ? series.map((s, i) => `<text x="${MARGIN.left + 10 + 150 * i}" y="${MARGIN.top - 10}" fill="${COLORS[i % COLORS.length]}">${escapeXml(s.name)}</text>`).join('')
+    ? series.map((s, i) => `<text x="${MARGIN.left + 10 + 150 * (i % LEGEND_PER_ROW)}" y="${MARGIN.top - 18 + 12 * Math.floor(i / LEGEND_PER_ROW)}" fill="${COLORS[i % COLORS.length]}">${escapeXml(s.name)}</text>`).join('')
     : '';
   const bottom = HEIGHT - MARGIN.bottom;
   return [
