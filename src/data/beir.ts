@@ -4,7 +4,7 @@
 // JavaScript string can hold still loads.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readLinesSync } from './lines-sync.js';
+import { readJsonObjectsSync, readLinesSync } from './lines-sync.js';
 
 export interface BeirDocument {
   title: string;
@@ -51,16 +51,7 @@ type JsonRecord = Record<string, unknown>;
 /** The JSON objects of a JSONL file with their `_id`; `where` is "FILE line N" for messages. */
 function* jsonRecords(file: string): Generator<{ id: string; rec: JsonRecord; where: string }> {
   if (!fs.existsSync(file)) throw new Error(`${file}: not found (a BEIR folder holds corpus.jsonl, queries.jsonl and qrels/<split>.tsv)`);
-  for (const { n, text } of readLinesSync(file)) {
-    if (text.trim() === '') continue; // blank lines hold no record
-    const where = `${file} line ${n}`;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`${where}: not JSON (${(e as Error).message})`);
-    }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${where}: not a JSON object`);
+  for (const { rec, where } of readJsonObjectsSync(file)) {
     yield { id: idOf(rec as JsonRecord, where), rec: rec as JsonRecord, where };
   }
 }

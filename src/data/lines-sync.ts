@@ -40,3 +40,19 @@ export function* readLinesSync(file: string): Generator<Line> {
     fs.closeSync(fd);
   }
 }
+
+/** The JSON objects of a JSONL file, skipping blank lines; `where` is "FILE line N" for messages. */
+export function* readJsonObjectsSync(file: string): Generator<{ rec: Record<string, unknown>; where: string }> {
+  for (const { n, text } of readLinesSync(file)) {
+    if (text.trim() === '') continue; // blank lines hold no record
+    const where = `${file} line ${n}`;
+    let rec: unknown;
+    try {
+      rec = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${where}: not JSON (${(e as Error).message})`);
+    }
+    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${where}: not a JSON object`);
+    yield { rec: rec as Record<string, unknown>, where };
+  }
+}

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { encodeInBatches, promptText } from '../model/encode-batches.js';
 import { describeModelFolder } from '../model/folder.js';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
 
@@ -81,24 +82,9 @@ export async function openOnnxEncoder(onnxPath: string, tokenizer: TextTokenizer
     return Object.fromEntries(outputs.map((n) => [n, res[n].data as Float32Array]));
   };
 
-  const encode = async (texts: string[], o: OnnxEncodeOptions = {}): Promise<Float32Array[]> => {
-    const prompt = o.promptName === undefined ? '' : prompts[o.promptName];
-    if (prompt === undefined) {
-      throw new Error(`prompt "${o.promptName}" is not defined in ${promptsFile} (has: ${Object.keys(prompts).join(', ') || 'none'})`);
-    }
-    const batchSize = o.batchSize ?? 32;
-    const ids = texts.map((t) => tokenizer.encode(prompt + t));
-    const order = ids.map((_, i) => i).sort((a, b) => ids[b].length - ids[a].length);
-    const out: Float32Array[] = new Array(texts.length);
-    for (let s = 0; s < order.length; s += batchSize) {
-      const chunk = order.slice(s, s + batchSize);
-      const { sentence_embedding: e } = await run(padBatch(chunk.map((i) => ids[i]), tokenizer.padId), ['sentence_embedding']);
-      const H = e.length / chunk.length;
-      chunk.forEach((i, r) => (out[i] = e.slice(r * H, (r + 1) * H)));
-      o.onProgress?.(Math.min(s + batchSize, order.length), order.length);
-    }
-    return out;
-  };
+  const encode = async (texts: string[], o: OnnxEncodeOptions = {}): Promise<Float32Array[]> =>
+    encodeInBatches(texts, tokenizer, promptText(prompts, o.promptName, promptsFile), o.batchSize ?? 32,
+      async (rows) => (await run(padBatch(rows, tokenizer.padId), ['sentence_embedding'])).sentence_embedding, o.onProgress);
 
   return {
     session,

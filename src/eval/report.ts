@@ -3,7 +3,7 @@
 // nothing fetched), written atomically so a crash never leaves half a report.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readLinesSync } from '../data/lines-sync.js';
+import { readJsonObjectsSync } from '../data/lines-sync.js';
 import { escapeXml, lineChart, type Series } from './chart.js';
 
 /** A metrics.jsonl row: `step` and the numeric fields the report charts. */
@@ -28,16 +28,7 @@ export function writeReport(outputDir: string): void {
 function readMetrics(file: string): MetricsRow[] {
   if (!fs.existsSync(file)) throw new Error(`${file}: not found (the training run writes it)`);
   const rows: MetricsRow[] = [];
-  for (const { n, text } of readLinesSync(file)) {
-    if (text.trim() === '') continue;
-    const where = `${file} line ${n}`;
-    let rec: unknown;
-    try {
-      rec = JSON.parse(text);
-    } catch (e) {
-      throw new Error(`${where}: not JSON (${(e as Error).message})`);
-    }
-    if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error(`${where}: not a JSON object`);
+  for (const { rec, where } of readJsonObjectsSync(file)) {
     const row: Record<string, number> = {};
     for (const [k, v] of Object.entries(rec)) {
       if (k !== 'step' && !charted(k)) continue;

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type EncoderConfig, readConfig, weightShapes } from './config.js';
+import { readJsonFile } from './json-file.js';
 import { readModelWeights, type TensorMap } from './safetensors.js';
 
 export type PoolingMode = 'mean' | 'cls' | 'max' | 'lasttoken';
@@ -25,20 +26,6 @@ export interface FolderOptions {
   pooling?: PoolingMode;
   normalize?: boolean;
   maxSeqLength?: number;
-}
-
-function readJsonFile(file: string): any {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`${file}: missing`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
 }
 
 const CLASSIC_POOLING_KEYS: Record<string, PoolingMode> = {

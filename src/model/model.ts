@@ -2,6 +2,7 @@
 // `encode` is sentence-transformers' `encode`; `embed` is the differentiable path training uses.
 import * as tf from '@tensorflow/tfjs';
 import { isLinearWeight } from './dense.js';
+import { encodeInBatches, promptText } from './encode-batches.js';
 import { type Dropout, encoderForward, type Params } from './encoder.js';
 import { type FolderOptions, type ModelFolder, readModelFolder } from './folder.js';
 import { l2Normalize, pool } from './pooling.js';
@@ -70,26 +71,13 @@ export function modelFromFolder(folder: ModelFolder): SentenceModel {
     });
 
   const encode = async (texts: string[], o: EncodeOptions = {}): Promise<Float32Array[]> => {
-    const prompt = o.promptName === undefined ? '' : folder.prompts[o.promptName];
-    if (prompt === undefined) {
-      throw new Error(`prompt "${o.promptName}" is not defined in ${folder.dir}/config_sentence_transformers.json (has: ${Object.keys(folder.prompts).join(', ') || 'none'})`);
-    }
-    const batchSize = o.batchSize ?? 32;
-    // Sort by length so each batch pads little, as sentence-transformers does; restore order after.
-    const ids = texts.map((t) => tokenizer.encode(prompt + t));
-    const order = ids.map((_, i) => i).sort((a, b) => ids[b].length - ids[a].length);
-    const out: Float32Array[] = new Array(texts.length);
-    for (let s = 0; s < order.length; s += batchSize) {
-      const chunk = order.slice(s, s + batchSize);
-      const batch = tokenizer.padBatch(chunk.map((i) => ids[i]));
-      const e = embed(batch);
+    const prompt = promptText(folder.prompts, o.promptName, `${folder.dir}/config_sentence_transformers.json`);
+    return encodeInBatches(texts, tokenizer, prompt, o.batchSize ?? 32, async (rows) => {
+      const e = embed(tokenizer.padBatch(rows));
       const data = (await e.data()) as Float32Array;
       e.dispose();
-      const H = data.length / chunk.length;
-      chunk.forEach((i, r) => (out[i] = data.slice(r * H, (r + 1) * H)));
-      o.onProgress?.(Math.min(s + batchSize, order.length), order.length);
-    }
-    return out;
+      return data;
+    }, o.onProgress);
   };
 
   const hostWeights = (): TensorMap => {

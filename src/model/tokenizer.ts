@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { readJsonFile } from './json-file.js';
 
 /** A padded batch, row-major [batchSize, seqLen]. */
 export interface TokenBatch {
@@ -26,24 +27,10 @@ export interface TextTokenizer {
   readonly maxSeqLength: number;
 }
 
-function readJson(file: string): any {
-  let raw: string;
-  try {
-    raw = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`${file}: missing (a model folder needs a tokenizer.json from Hugging Face tokenizers)`);
-  }
-  try {
-    return JSON.parse(raw);
-  } catch (e) {
-    throw new Error(`${file}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer {
-  const tokJson = readJson(path.join(dir, 'tokenizer.json'));
+  const tokJson = readJsonFile(path.join(dir, 'tokenizer.json'), 'a model folder needs a tokenizer.json from Hugging Face tokenizers');
   const cfgFile = path.join(dir, 'tokenizer_config.json');
-  const tokCfg = fs.existsSync(cfgFile) ? readJson(cfgFile) : {};
+  const tokCfg = fs.existsSync(cfgFile) ? readJsonFile(cfgFile) : {};
   const tok = new Tokenizer(tokJson, tokCfg);
   const padToken: string | undefined =
     typeof tokCfg.pad_token === 'string' ? tokCfg.pad_token : tokCfg.pad_token?.content;
