@@ -1,8 +1,14 @@
-// `npm run bench:data`: throughput of the training-data pipeline (read, validate, sample a
-// negative, batch 32, tokenize in worker threads) from JSONL and from Parquet, and peak RSS while
-// streaming a large JSONL file end to end. Data is generated in a temp folder: grouped
-// hard-negative records, queries ~15 tokens, passages ~100 tokens, 8 scored negatives each.
-//   BENCH_DATA_RECORDS (records per throughput file, default 20000), BENCH_DATA_RUNS (default 3),
+// `npm run bench:data`: throughput of the training-data pipeline (read, validate, sample
+// negatives, shuffle, batch 32, tokenize in worker threads) from JSONL and from Parquet, and peak
+// RSS while streaming a large JSONL file end to end. Data is generated in a temp folder, queries
+// ~15 tokens and passages ~100 tokens, in two layouts:
+//   triples:        {query, positive, negative} (a sentence-transformers triplet set)
+//   hard negatives: {query, positive, positive_score, language, negatives: [{document,
+//                   cross_encoder_score}] x 8}, one negative sampled at random outside the top 1
+// triples/s is counted as check-data counts it: from opening the stream (worker start-up
+// included) to the last batch; "steady" leaves out the time to the first batch; CPU is the
+// process's, all threads.
+//   BENCH_DATA_RECORDS (records per file, default 40000), BENCH_DATA_RUNS (default 3),
 //   BENCH_DATA_RSS_MB (size of the streamed JSONL, default 256; 2048 for the 2 GB figure)
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,20 +16,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetWriteFile } from 'hyparquet-writer';
-import { checkData } from '../src/cli/check-data.js';
 import { openTrainingStream } from '../src/data/stream.js';
 import { loadTokenizer } from '../src/model/tokenizer.js';
-import { loadRecipe } from '../src/train/recipe.js';
+import { loadRecipe, type Recipe } from '../src/train/recipe.js';
 
 const MODEL = fileURLToPath(new URL('../test/fixtures/tiny-bert', import.meta.url));
 const MAX_LEN = 128; // above the passages' ~100 tokens, so tokenization is not cut short
-const NEGATIVES = 8;
+const BATCH = 32;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Deterministic word soup. Mostly words that are whole tokens of tiny-bert's 600-entry WordPiece
-// vocabulary, some that split into pieces: ~1.2 tokens per word, like real text with a full
-// vocabulary (tiny-bert splits ordinary English words into 2-3 pieces each, which would make the
+// vocabulary, some that split into pieces: ~1.4 tokens per word, like real text with a full
+// vocabulary (tiny-bert cuts ordinary English words into 2-3 pieces each, which would make the
 // tokenizer's work per token unlike a real model's).
 const WORDS = ('the confirm moment section page menu fact bill time days within two from your and follow open steps ' +
   'transfer cancel order ticket help settings application dashboard panel support profile orders billing renew track ' +
@@ -32,23 +37,58 @@ const WORDS = ('the confirm moment section page menu fact bill time days within 
   'zurück garantie hilfe bestellungen kundendienst verlängern cuando desde días cada después página pasos pedidos ayuda ' +
   'renovar cancelar people weather story market window').split(' ');
 let seed = 7;
-const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rand = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const words = (n: number): string => Array.from({ length: n }, () => WORDS[Math.floor(rand() * WORDS.length)]).join(' ');
-const record = (i: number): string =>
-  JSON.stringify({
-    query: `${words(8)} ${i}?`,
-    positive: words(70),
-    positive_score: 9 + rand(),
-    language: ['de', 'en', 'fr', 'es'][i % 4],
-    negatives: Array.from({ length: NEGATIVES }, () => ({ document: words(70), cross_encoder_score: rand() * 8 })),
-  });
+const query = (i: number): string => `${words(8)} ${i}?`;
+const passage = (): string => words(70);
 
-function writeJsonl(file: string, targetBytes: number, maxRecords = Infinity): number {
+interface Layout {
+  name: string;
+  record(i: number): Record<string, unknown>;
+  /** The recipe's data section, less `train`. */
+  data: string;
+  /** Parquet schema of the record's columns. */
+  schema: object[];
+}
+
+const str = (name: string) => ({ name, type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' });
+const LAYOUTS: Layout[] = [
+  {
+    name: 'triples',
+    record: (i) => ({ query: query(i), positive: passage(), negative: passage() }),
+    data: 'columns: {negatives: [negative]}, num_negatives: 1',
+    schema: [str('query'), str('positive'), str('negative')],
+  },
+  {
+    name: 'hard negatives',
+    record: (i) => ({
+      query: query(i),
+      positive: passage(),
+      positive_score: 9 + rand(),
+      language: ['de', 'en', 'fr', 'es'][i % 4],
+      negatives: Array.from({ length: 8 }, () => ({ document: passage(), cross_encoder_score: rand() * 8 })),
+    }),
+    data: 'preset: hard_negatives, num_negatives: 1, negative_sampling: random, negatives_skip_top: 1',
+    schema: [
+      str('query'),
+      str('positive'),
+      { name: 'positive_score', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+      str('language'),
+      { name: 'negatives', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'element', repetition_type: 'OPTIONAL', num_children: 2 },
+      { name: 'document', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+      { name: 'cross_encoder_score', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+    ],
+  },
+];
+
+function writeJsonl(file: string, layout: Layout, records: number, targetBytes = Infinity): number {
   const fd = fs.openSync(file, 'w');
   let bytes = 0;
   let n = 0;
-  while (bytes < targetBytes && n < maxRecords) {
-    const chunk = Array.from({ length: 1000 }, (_, j) => record(n + j)).join('\n') + '\n';
+  while (n < records && bytes < targetBytes) {
+    const chunk = Array.from({ length: 1000 }, (_, j) => JSON.stringify(layout.record(n + j))).join('\n') + '\n';
     fs.writeSync(fd, chunk);
     bytes += Buffer.byteLength(chunk);
     n += 1000;
@@ -57,40 +97,58 @@ function writeJsonl(file: string, targetBytes: number, maxRecords = Infinity): n
   return n;
 }
 
-function writeParquet(jsonl: string, file: string): void {
+function writeParquet(jsonl: string, file: string, layout: Layout): void {
   const rows = fs.readFileSync(jsonl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  const col = (k: string): unknown[] => rows.map((r) => r[k]);
+  const top = Object.keys(rows[0]);
   parquetWriteFile({
     filename: file,
     rowGroupSize: 10000,
-    columnData: ['query', 'positive', 'positive_score', 'language', 'negatives'].map((name) => ({ name, data: col(name) as never })),
-    schema: [
-      { name: 'root', num_children: 5 },
-      { name: 'query', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-      { name: 'positive', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-      { name: 'positive_score', type: 'DOUBLE', repetition_type: 'REQUIRED' },
-      { name: 'language', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-      { name: 'negatives', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
-      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
-      { name: 'element', repetition_type: 'OPTIONAL', num_children: 2 },
-      { name: 'document', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
-      { name: 'cross_encoder_score', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
-    ],
+    columnData: top.map((name) => ({ name, data: rows.map((r) => r[name]) as never })),
+    schema: [{ name: 'root', num_children: top.length }, ...layout.schema] as never,
   });
 }
 
-function writeRecipe(dir: string, train: string): string {
+function writeRecipe(dir: string, train: string, layout: Layout): string {
   const file = path.join(dir, `recipe-${path.basename(train)}.yaml`);
   fs.writeFileSync(
     file,
     [
       `model: {path: ${JSON.stringify(MODEL)}, max_seq_length: ${MAX_LEN}}`,
-      `data: {train: [${JSON.stringify(train)}], preset: hard_negatives, num_negatives: 1, negative_sampling: random, negatives_skip_top: 1}`,
+      `data: {train: [${JSON.stringify(train)}], ${layout.data}}`,
       'loss: {name: mnrl}',
-      `train: {batch_size: 32, output_dir: ${JSON.stringify(path.join(dir, 'out'))}}`,
+      `train: {batch_size: ${BATCH}, output_dir: ${JSON.stringify(path.join(dir, 'out'))}}`,
     ].join('\n'),
   );
   return file;
+}
+
+interface Throughput {
+  overall: number;
+  steady: number;
+  firstBatchMs: number;
+  perCpuSecond: number;
+}
+
+async function throughput(recipe: Recipe): Promise<Throughput> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const stream = openTrainingStream(recipe);
+  let first = 0;
+  let triples = 0;
+  let firstTriples = 0;
+  for (let b = await stream.next(); b; b = await stream.next()) {
+    if (!first) (first = performance.now()), (firstTriples = b.triples.length);
+    triples += b.triples.length;
+  }
+  const end = performance.now();
+  await stream.close();
+  const used = process.cpuUsage(cpu);
+  return {
+    overall: triples / ((end - start) / 1000),
+    steady: (triples - firstTriples) / ((end - first) / 1000),
+    firstBatchMs: first - start,
+    perCpuSecond: triples / ((used.user + used.system) / 1e6),
+  };
 }
 
 function peakRssMb(): number {
@@ -98,53 +156,64 @@ function peakRssMb(): number {
   return Number(m![1]) / 1024;
 }
 
-/** Child-process mode: stream the recipe's data end to end (tokenized) and print counts and VmHWM. */
+/** Child-process mode: stream the recipe's data end to end (tokenized), print counts and VmHWM. */
 async function streamOnly(recipeFile: string): Promise<void> {
   const stream = openTrainingStream(loadRecipe(recipeFile));
   let triples = 0;
-  let maxSampled = 0;
+  let sampled = 0;
   const started = performance.now();
   for (let b = await stream.next(); b; b = await stream.next()) {
     triples += b.triples.length;
-    if (triples % 3200 === 0) maxSampled = Math.max(maxSampled, process.memoryUsage().rss / 2 ** 20);
+    if (triples % (100 * BATCH) === 0) sampled = Math.max(sampled, process.memoryUsage().rss / 2 ** 20);
   }
   await stream.close();
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ triples, seconds, vmhwm_mb: peakRssMb(), sampled_rss_mb: maxSampled }));
+  console.log(JSON.stringify({ triples, seconds, vmhwm_mb: peakRssMb(), sampled_rss_mb: sampled }));
 }
 
 async function main(): Promise<void> {
-  const records = Number(process.env.BENCH_DATA_RECORDS ?? 20000);
+  const records = Number(process.env.BENCH_DATA_RECORDS ?? 40000);
   const runs = Number(process.env.BENCH_DATA_RUNS ?? 3);
   const rssMb = Number(process.env.BENCH_DATA_RSS_MB ?? 256);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-bench-data-'));
   try {
-    const jsonl = path.join(dir, 'hn.jsonl');
-    writeJsonl(jsonl, Infinity, records);
-    const parquet = path.join(dir, 'hn.parquet');
-    writeParquet(jsonl, parquet);
     const tok = loadTokenizer(MODEL, 1e6);
-    const sample = fs.readFileSync(jsonl, 'utf8').split('\n').slice(0, 500).filter(Boolean).map((l) => JSON.parse(l));
     const avg = (xs: string[]): number => xs.reduce((a, t) => a + tok.encode(t).length, 0) / xs.length;
-    console.log(`data: ${records} records, query ${avg(sample.map((r) => r.query)).toFixed(1)} tokens, passage ${avg(sample.map((r) => r.positive)).toFixed(1)} tokens (tiny-bert WordPiece, max_seq_length ${MAX_LEN}), ${os.availableParallelism()} CPUs`);
-    console.log('pipeline: read + map + sample 1 of 8 negatives (random, skip top 1) + shuffle + batch 32 + tokenize (2 worker threads)');
-    for (const [name, file] of [['jsonl', jsonl], ['parquet', parquet]] as const) {
-      const recipe = loadRecipe(writeRecipe(dir, file));
-      const rates: number[] = [];
-      for (let r = 0; r < runs; r++) rates.push((await checkData(recipe)).triples_per_s);
-      console.log(`${name}: ${Math.round(median(rates))} triples/s (median of ${runs}: ${rates.join(', ')})`);
+    const sample = Array.from({ length: 300 }, (_, i) => [query(i), passage()]);
+    console.log(
+      `data: ${records} records per file; query ${avg(sample.map((s) => s[0])).toFixed(1)} tokens, passage ${avg(sample.map((s) => s[1])).toFixed(1)} tokens ` +
+        `(tiny-bert WordPiece, max_seq_length ${MAX_LEN}); batch ${BATCH}; 2 tokenizer worker threads; ${os.availableParallelism()} CPUs`,
+    );
+    for (const layout of LAYOUTS) {
+      const jsonl = path.join(dir, `${layout.name.replace(' ', '-')}.jsonl`);
+      writeJsonl(jsonl, layout, records);
+      const parquet = jsonl.replace(/\.jsonl$/, '.parquet');
+      writeParquet(jsonl, parquet, layout);
+      for (const [format, file] of [['JSONL', jsonl], ['Parquet', parquet]] as const) {
+        const recipe = loadRecipe(writeRecipe(dir, file, layout));
+        const results: Throughput[] = [];
+        for (let r = 0; r < runs; r++) results.push(await throughput(recipe));
+        const med = (k: keyof Throughput): number => Math.round(median(results.map((x) => x[k])));
+        console.log(
+          `${layout.name}, ${format}: ${med('overall')} triples/s (median of ${runs}: ${results.map((x) => Math.round(x.overall)).join(', ')}); ` +
+            `steady ${med('steady')} triples/s after ${med('firstBatchMs')} ms to the first batch; ${med('perCpuSecond')} triples per CPU-second`,
+        );
+      }
     }
+    console.log(`load average after measuring: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes on the machine lower the figures)`);
 
+    const layout = LAYOUTS[1];
     const big = path.join(dir, 'big.jsonl');
-    const n = writeJsonl(big, rssMb * 2 ** 20);
+    const n = writeJsonl(big, layout, Infinity, rssMb * 2 ** 20);
     const size = fs.statSync(big).size;
-    fs.rmSync(jsonl);
-    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--stream-only', writeRecipe(dir, big)], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--stream-only', writeRecipe(dir, big, layout)], {
+      encoding: 'utf8',
+    });
     const r = JSON.parse(out.trim().split('\n').at(-1)!);
     console.log(
-      `streamed ${(size / 2 ** 20).toFixed(0)} MiB JSONL (${n} records, ${r.triples} triples) in ${r.seconds.toFixed(1)} s ` +
-        `(${Math.round(r.triples / r.seconds)} triples/s): peak RSS ${r.vmhwm_mb.toFixed(0)} MB ` +
-        `(VmHWM of the streaming process from /proc/self/status, worker threads included; max sampled process.memoryUsage().rss ${r.sampled_rss_mb.toFixed(0)} MB)`,
+      `streamed a ${(size / 2 ** 20).toFixed(0)} MiB ${layout.name} JSONL end to end (${n} records, ${r.triples} triples, tokenized) in ${r.seconds.toFixed(1)} s: ` +
+        `peak RSS ${r.vmhwm_mb.toFixed(0)} MB (VmHWM from /proc/self/status of the streaming process, worker threads included; ` +
+        `largest sampled process.memoryUsage().rss ${r.sampled_rss_mb.toFixed(0)} MB)`,
     );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@
 // that name the key and the file; missing keys take the contract's defaults.
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { type DataConfig } from '../data/config.js';
+import { dataConfigProblems, type DataConfig } from '../data/config.js';
 import { DEFAULT_COLUMNS, PRESETS } from '../data/presets.js';
 
 export interface Recipe {
@@ -76,7 +76,7 @@ const SCHEMA: Section = {
         on_bad_record: oneOf(['error', 'skip'], 'error'),
         beir_split: str('train'),
         tokenize_workers: int(2, 1),
-        prefetch: int(8, 1),
+        prefetch: int(32, 1),
       },
     },
     loss: {
@@ -128,6 +128,8 @@ export function loadRecipe(file: string, overrides: Record<string, string> = {})
   const given = (root.data as Record<string, unknown>).columns as Record<string, unknown> | undefined;
   const preset = recipe.data.preset ? PRESETS[recipe.data.preset] : {};
   recipe.data.columns = { ...DEFAULT_COLUMNS, ...preset, ...pick(recipe.data.columns, Object.keys(given ?? {})) };
+  const problems = dataConfigProblems(recipe.data, recipe.loss.name);
+  if (problems.length > 0) throw new Error(`${file}: ${problems.join('; ')}`);
   return recipe;
 }
 

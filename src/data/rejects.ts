@@ -1,0 +1,43 @@
+// rejected.jsonl: every record skipped under `on_bad_record: skip`, one JSON line each with the
+// file, its location, the field and the reason, and the record itself. The file appears with the
+// first rejection, so a clean run leaves none.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Location } from './reader.js';
+
+export interface Rejection {
+  file: string;
+  loc: Location;
+  field: string | null;
+  reason: string;
+  record?: unknown;
+}
+
+export interface RejectLog {
+  readonly path: string;
+  write(r: Rejection): void;
+  close(): void;
+}
+
+/** A fresh run replaces an old log; a resumed run appends to it. */
+export function openRejectLog(file: string, append: boolean): RejectLog {
+  if (!append) fs.rmSync(file, { force: true });
+  let fd: number | null = null;
+  return {
+    path: file,
+    write(r) {
+      if (fd === null) {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fd = fs.openSync(file, 'a');
+      }
+      const line = JSON.stringify({ file: r.file, ...r.loc, field: r.field, reason: r.reason, record: r.record }, (_, v) =>
+        typeof v === 'bigint' ? Number(v) : v,
+      );
+      fs.writeSync(fd, line + '\n');
+    },
+    close() {
+      if (fd !== null) fs.closeSync(fd);
+      fd = null;
+    },
+  };
+}
