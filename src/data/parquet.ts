@@ -2,6 +2,7 @@
 // at (row group, row).
 import fs from 'node:fs';
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
 import type { Source } from './sources.js';
 import { errorMessage, type ColumnNeeds, type ReadPosition, type Reader } from './reader.js';
 
@@ -56,7 +57,8 @@ async function* readRowGroups(file: AsyncBuffer, needs: ColumnNeeds, from: ReadP
     const first = g === startGroup ? (from.row ?? 0) : 0;
     let rows: Record<string, unknown>[];
     try {
-      rows = await parquetReadObjects({ file, metadata, columns, rowStart: groupStart + first, rowEnd: groupStart + n });
+      // WASM snappy (and zstd, brotli...) instead of hyparquet's JavaScript decoders: ~2x on text-heavy row groups.
+      rows = await parquetReadObjects({ file, metadata, columns, compressors, rowStart: groupStart + first, rowEnd: groupStart + n });
     } catch (e) {
       const problem = { field: null, reason: `cannot decode the row group (${errorMessage(e)})` };
       yield { problem, loc: { row_group: g }, after: { group: g, row: first }, fatal: true, count: n - first };
