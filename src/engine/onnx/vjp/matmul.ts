@@ -1,0 +1,32 @@
+// MatMul over batched operands: a [..., m, k] · b [..., k, n] = y [..., m, n], leading dims broadcast.
+import { type Graph, node } from '../../../export/graph-builder.js';
+import { inputs } from './attributes.js';
+import type { Vjp } from './types.js';
+import { unbroadcast } from './unbroadcast.js';
+
+/** The rank of a graph input or initializer, when declared; undefined for intermediates. */
+function declaredRank(g: Graph, name: string): number | undefined {
+  const init = g.initializers.find((t) => t.name === name);
+  if (init) return init.dims.length;
+  return g.inputs.find((v) => v.name === name)?.type?.tensorType?.shape?.dim?.length;
+}
+
+/**
+ * da = dy · bᵀ [..., m, k], db = aᵀ · dy [..., k, n].
+ * A weight b [k, n] shared across the leading dims (every Linear) takes two plain GEMMs:
+ * db = flatten(a)ᵀ · flatten(dy) sums over the batch in the product itself. Otherwise (attention's
+ * equal-rank batched products) Einsum's ellipsis swaps the last two axes without knowing the rank.
+ */
+const matmul: Vjp = (g, n, [dy]) => {
+  const [a, b] = inputs(n);
+  if (declaredRank(g, b) === 2) {
+    const da = node(g, 'MatMul', [dy!, node(g, 'Transpose', [b], { perm: [1, 0] })]);
+    const db = node(g, 'Gemm', [node(g, 'Flatten', [a], { axis: -1 }), node(g, 'Flatten', [dy!], { axis: -1 })], { transA: 1 });
+    return [da, db];
+  }
+  const da = node(g, 'Einsum', [dy!, b], { equation: '...mn,...kn->...mk' });
+  const db = node(g, 'Einsum', [a, dy!], { equation: '...mk,...mn->...kn' });
+  return [unbroadcast(g, da, a), unbroadcast(g, db, b)];
+};
+
+export const matmulVjps: Record<string, Vjp> = { MatMul: matmul };

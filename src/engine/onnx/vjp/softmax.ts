@@ -1,0 +1,13 @@
+// Softmax along one axis (opset >= 13 semantics): x, y [...], rows along `axis` sum to 1.
+import { constInt64, node } from '../../../export/graph-builder.js';
+import { attrInt, output } from './attributes.js';
+import type { Vjp } from './types.js';
+
+/** dx = y * (dy - Σ_axis dy * y): the Jacobian diag(y) - y yᵀ applied row by row. */
+const softmax: Vjp = (g, n, [dy]) => {
+  const y = output(n);
+  const dot = node(g, 'ReduceSum', [node(g, 'Mul', [dy!, y]), constInt64(g, [attrInt(n, 'axis', -1)])], { keepdims: 1 });
+  return [node(g, 'Mul', [y, node(g, 'Sub', [dy!, dot])])];
+};
+
+export const softmaxVjps: Record<string, Vjp> = { Softmax: softmax };
