@@ -146,8 +146,9 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       adamwStep(model.params, grads, opt, lr, adamCfg);
       grads.forEach((g) => g.dispose());
       state.step += 1;
-      state.data_state = stream.state();
-      state.epoch = (stream.state() as { epoch?: number })?.epoch ?? 0;
+      const dataState = stream.state();
+      state.data_state = dataState;
+      state.epoch = dataState.epoch;
 
       const row: MetricsRow = {
         step: state.step,
