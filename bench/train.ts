@@ -1,31 +1,29 @@
-// `npm run bench:train`: training-step throughput and peak memory of a MiniLM-L6-H384-shaped
-// encoder (6 layers, hidden 384, 12 heads, random weights), MNRL, batch 32, one hard negative,
-// queries ~16 and passages ~100 tokens: the tfjs engine on the backend present, then (loss and
-// gradients only, not yet an optimizer step) the onnxruntime engine in a child process, so each
-// has its own peak RSS.
-//   BENCH_STEPS (default 3), BENCH_BATCH (32), BENCH_MINI_BATCH (GradCache mini-batch, default 16),
-//   BENCH_ENGINE (tfjs | onnx; unset: both)
+// `npm run bench:train`: full training steps (loss, gradients, clipping, AdamW; dropout 0.1 as in
+// training) of a MiniLM-L6-H384-shaped encoder (6 layers, hidden 384, 12 heads, random weights),
+// MNRL, batch 32, one hard negative, queries ~16 and passages ~100 tokens, on both engines side by
+// side. Each engine runs in its own child process, so each peak RSS is its own.
+//   BENCH_STEPS (default 3, after one warm-up step), BENCH_BATCH (32), BENCH_MINI_BATCH (the tfjs
+//   engine's GradCache mini-batch on wasm, default 16), BENCH_ENGINE (tfjs | onnx; unset: both),
+//   BENCH_PROFILE=DIR (onnx: write onnxruntime's profiles there)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
-import * as ort from 'onnxruntime-node';
-import { createOnnxTrainState, onnxLossAndGradients } from '../src/engine/onnx/train-step.js';
-import { readModelFolder } from '../src/model/folder.js';
-import { loadTokenizer, type TextTokenizer } from '../src/model/tokenizer.js';
-import { describeBackend, initBackend } from '../src/engine/backend.js';
+import { initBackend } from '../src/engine/backend.js';
 import type { LossConfig } from '../src/losses/batch.js';
-import { loadModel } from '../src/model/model.js';
-import { ADAMW_DEFAULTS, adamwStep, initAdamW } from '../src/train/adamw.js';
-import { clipGradients, globalNorm } from '../src/train/clip.js';
-import { lossAndGradients } from '../src/train/gradients.js';
+import { readModelFolder } from '../src/model/folder.js';
+import { loadTokenizer } from '../src/model/tokenizer.js';
+import { ADAMW_DEFAULTS } from '../src/train/adamw.js';
+import type { TrainEngine } from '../src/train/engine.js';
+import { openOnnxEngine } from '../src/train/onnx-engine.js';
+import { openTfjsEngine } from '../src/train/tfjs-engine.js';
 import { syntheticTexts, writeMiniLmFolder } from './model-shapes.js';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const B = Number(process.env.BENCH_BATCH ?? 32);
 const mini = Number(process.env.BENCH_MINI_BATCH ?? 16);
+const engineName = process.env.BENCH_ENGINE;
 
 function peakRssMb(): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
@@ -33,61 +31,49 @@ function peakRssMb(): number {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const engine = process.env.BENCH_ENGINE;
-const fixtures = new URL('../test/fixtures/tiny-bert', import.meta.url).pathname;
-const dir = writeMiniLmFolder(fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-minilm-')), fixtures);
-const batchAt = (tok: TextTokenizer, s: number) => ({
-  query: tok.encodeBatch(syntheticTexts(B, 7, 3 * s + 1)),
-  positive: tok.encodeBatch(syntheticTexts(B, 45, 3 * s + 2)),
-  negatives: [tok.encodeBatch(syntheticTexts(B, 45, 3 * s + 3))],
-});
-
-if (engine === 'onnx') {
-  await initBackend('cpu'); // the loss on the [rows, H] embeddings is computed with tfjs; it is tiny
-  const folder = readModelFolder(dir);
-  const state = await createOnnxTrainState(folder);
-  const tok = loadTokenizer(dir, folder.maxSeqLength);
-  console.log(`onnxruntime-node ${ort.env.versions.common} on CPU, ${os.availableParallelism()} threads`);
-  const times: number[] = [];
-  for (let s = 0; s < steps; s++) {
-    const t0 = performance.now();
-    await onnxLossAndGradients(state, { name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: B }, batchAt(tok, s));
-    times.push((performance.now() - t0) / 1000);
-    console.log(`onnx step ${s + 1}: ${times[s].toFixed(2)} s, ${(B / times[s]).toFixed(2)} triples/s`);
+if (engineName === undefined) {
+  const results: Record<string, number | string>[] = [];
+  for (const name of ['tfjs', 'onnx']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, BENCH_ENGINE: name } });
+    process.stdout.write(r.stdout);
+    const last = r.stdout.trim().split('\n').at(-1);
+    if (r.status === 0 && last?.startsWith('{')) results.push(JSON.parse(last));
   }
-  console.log(JSON.stringify({ bench: 'train', engine: 'onnx', loss: 'mnrl', batch: B, steps, median_step_s: +median(times).toFixed(3),
-    triples_per_s: +(B / median(times)).toFixed(3), peak_rss_mb: Math.round(peakRssMb()), note: 'loss and gradients only (no optimizer step yet)' }));
+  const [t, o] = results;
+  if (t && o) console.log(`onnx / tfjs: ${(Number(o.triples_per_s) / Number(t.triples_per_s)).toFixed(1)}x triples/s; peak RSS ${o.peak_rss_mb} vs ${t.peak_rss_mb} MB (PyTorch on this machine: ~6 triples/s)`);
   process.exit(0);
 }
 
-const info = await initBackend();
-console.log(describeBackend(info));
-const model = await loadModel(dir);
-// The wasm heap is capped at 4 GiB: a plain batch of 32 triples does not fit, so GradCache
-// (cached_mnrl, the same loss and gradients) bounds activation memory by the mini-batch.
-const loss: LossConfig = { name: info.backend === 'wasm' ? 'cached_mnrl' : 'mnrl', scale: 20, symmetric: false, mini_batch_size: mini };
-const opt = initAdamW(model.params);
+const fixtures = new URL('../test/fixtures/tiny-bert', import.meta.url).pathname;
+const dir = writeMiniLmFolder(fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-minilm-')), fixtures);
+const folder = readModelFolder(dir);
+const tok = loadTokenizer(dir, folder.maxSeqLength);
+const backend = await initBackend(engineName === 'onnx' ? 'cpu' : undefined);
+// The wasm heap is capped at 4 GiB: a plain batch of 32 triples does not fit, so the tfjs engine
+// there uses GradCache (cached_mnrl: the same loss and gradients, activations bounded by the mini-batch).
+const loss: LossConfig = { name: engineName === 'tfjs' && backend.backend === 'wasm' ? 'cached_mnrl' : 'mnrl', scale: 20, symmetric: false, mini_batch_size: mini };
+const profile = process.env.BENCH_PROFILE;
+const engine: TrainEngine = engineName === 'onnx' ? await openOnnxEngine(folder, loss, undefined, { profileDir: profile }) : await openTfjsEngine(folder, loss);
+console.log(engine.description);
+
 const times: number[] = [];
-for (let s = 0; s < steps; s++) {
-  const batch = batchAt(model.tokenizer, s);
+for (let s = 0; s <= steps; s++) {
+  const batch = {
+    query: tok.encodeBatch(syntheticTexts(B, 7, 3 * s + 1)),
+    positive: tok.encodeBatch(syntheticTexts(B, 45, 3 * s + 2)),
+    negatives: [tok.encodeBatch(syntheticTexts(B, 45, 3 * s + 3))],
+  };
   const t0 = performance.now();
-  const { grads } = lossAndGradients(model, loss, batch);
-  clipGradients(grads, globalNorm(grads), 1.0);
-  adamwStep(model.params, grads, opt, 2e-5, ADAMW_DEFAULTS);
-  grads.forEach((g) => g.dispose());
+  const l = await engine.accumulate(batch, s);
+  engine.update(1, 2e-5, 1.0, ADAMW_DEFAULTS);
   const dt = (performance.now() - t0) / 1000;
-  times.push(dt);
-  console.log(`step ${s + 1}: ${dt.toFixed(2)} s, ${(B / dt).toFixed(2)} triples/s (query ${batch.query.seqLen} / passage ${batch.positive.seqLen} tokens)`);
+  if (s > 0) times.push(dt); // step 0 warms up (onnxruntime plans memory on its first run)
+  console.log(`${engineName} step ${s}${s === 0 ? ' (warm-up)' : ''}: ${dt.toFixed(2)} s, ${(B / dt).toFixed(2)} triples/s, loss ${l.toFixed(4)} (query ${batch.query.seqLen} / passage ${batch.positive.seqLen} tokens)`);
 }
+await engine.dispose();
 const med = median(times);
 console.log(JSON.stringify({
-  bench: 'train', engine: 'tfjs', backend: info.backend, device: info.device, loss: loss.name, mini_batch_size: loss.name === 'cached_mnrl' ? mini : null,
-  batch: B, steps, median_step_s: +med.toFixed(3), triples_per_s: +(B / med).toFixed(3), peak_rss_mb: Math.round(peakRssMb()),
-  tfjs_bytes_mb: Math.round(tf.memory().numBytes / 2 ** 20),
-  reference: 'sentence-transformers 6 / PyTorch CPU: ~6 triples/s on this 2-core machine',
+  bench: 'train', engine: engineName, run_by: engine.description.replace(/^densetrain: /, ''), loss: loss.name,
+  mini_batch_size: loss.name === 'cached_mnrl' ? mini : null, batch: B, steps, median_step_s: +med.toFixed(3),
+  triples_per_s: +(B / med).toFixed(3), peak_rss_mb: Math.round(peakRssMb()),
 }));
-
-if (engine === undefined) {
-  // The onnxruntime engine in its own process, so its peak RSS is its own.
-  spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, BENCH_ENGINE: 'onnx' } });
-}

@@ -1,6 +1,7 @@
 // The `densetrain` command line: a thin layer of yargs over the library API.
 import yargs, { type Argv } from 'yargs';
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../engine/backend.js';
+import { ENGINE_CHOICES } from '../train/engine.js';
 import { embedFile } from './embed.js';
 import { runDemo } from './demo.js';
 import { evalCommand } from './eval.js';
@@ -60,10 +61,17 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'train',
       'Train with a recipe (YAML or JSON); override any key with --<dotted.key> VALUE, e.g. --train.lr 2e-5',
-      (y) => withBackend(y).option('recipe', { type: 'string', demandOption: true, describe: 'recipe file' }).strict(false),
+      (y) =>
+        withBackend(y)
+          .option('recipe', { type: 'string', demandOption: true, describe: 'recipe file' })
+          .option('engine', { choices: ENGINE_CHOICES, describe: 'training engine (train.engine): auto takes tfjs on tfjs-node(-gpu), onnx (onnxruntime) otherwise' })
+          .strict(false),
       async (a) => {
-        const recipe = loadRecipe(a.recipe, dottedOverrides(argv));
-        await startBackend(a.backend);
+        const overrides = dottedOverrides(argv);
+        if (a.engine) overrides['train.engine'] = a.engine;
+        const recipe = loadRecipe(a.recipe, overrides);
+        // The trainer's first line names the engine and what runs it (the tfjs backend or onnxruntime's provider).
+        await initBackend(a.backend);
         const r = await train(recipe);
         console.log(`trained ${r.steps} steps -> ${r.finalDir}` + (r.lastMetrics ? ` (last loss ${r.lastMetrics.loss.toFixed(4)})` : ''));
       },

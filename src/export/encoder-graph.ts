@@ -3,13 +3,14 @@
 // pattern follows PyTorch's export of Hugging Face models (Div by √d after QKᵀ, erf GELU as
 // Div→Erf→Add→Mul→Mul) so onnxruntime's graph optimiser recognises and fuses it.
 //
-// Inputs: input_ids, attention_mask and, for BERT, token_type_ids: int64 [batch, sequence].
+// Inputs: input_ids, attention_mask and, for BERT, token_type_ids: int64 [batch, sequence]; with
+// the training option `dropout`, also a float mask per dropout site (dropoutSites).
 // Outputs: last_hidden_state [batch, sequence, hidden], sentence_embedding [batch, hidden].
 import type { EncoderConfig } from '../model/config.js';
 import type { ModelFolder, PoolingMode } from '../model/folder.js';
 import { toEngineLayout } from '../model/model.js';
 import type { HostTensor } from '../model/safetensors.js';
-import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, nodeN, onnx, reduce } from './graph-builder.js';
+import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Dim, type Graph, node, nodeN, onnx, reduce } from './graph-builder.js';
 
 /**
  * y = x·W + b for x [..., in]; `w` is [in, out] (transposed from PyTorch). Returns y's name.
@@ -23,6 +24,33 @@ export const floatLinear: Linear = (g, x, name, w, b) => {
   return node(g, 'Add', [node(g, 'MatMul', [x, wName]), bName]);
 };
 
+/**
+ * A place where training-mode dropout multiplies by a mask fed as input `name` (0 or 1/(1-rate)
+ * per element). Numbered as the tfjs encoder seeds them (src/model/encoder.ts): 0 the embeddings
+ * output, then per layer i: 1+3i attention probabilities, 2+3i attention output dense, 3+3i FFN
+ * output dense. Every mask's leading dim is the batch.
+ */
+export interface DropoutSite {
+  site: number;
+  name: string;
+  rate: number;
+  dims: Dim[];
+}
+
+/** The dropout sites of an encoder whose rate is above 0. */
+export function dropoutSites(cfg: EncoderConfig): DropoutSite[] {
+  const hidden: Dim[] = ['batch', 'sequence', cfg.hiddenSize];
+  const all = [{ site: 0, rate: cfg.hiddenDropout, dims: hidden }];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    all.push(
+      { site: 1 + 3 * i, rate: cfg.attentionDropout, dims: ['batch', cfg.numHeads, 'sequence', 'sequence'] },
+      { site: 2 + 3 * i, rate: cfg.hiddenDropout, dims: hidden },
+      { site: 3 + 3 * i, rate: cfg.hiddenDropout, dims: hidden },
+    );
+  }
+  return all.filter((s) => s.rate > 0).map((s) => ({ ...s, name: `dropout_mask_${s.site}` }));
+}
+
 /** float32's most negative value, as Hugging Face fills masked attention scores. */
 const MASK_VALUE = -3.4028234663852886e38;
 
@@ -31,6 +59,15 @@ interface Ctx {
   cfg: EncoderConfig;
   weight: (name: string) => HostTensor;
   linear: Linear;
+  /** Dropout sites by number, when the graph is built for training. */
+  dropout: Map<number, DropoutSite>;
+}
+
+/** x times its site's fed mask, or x itself when that site has no dropout. */
+function drop(c: Ctx, x: string, site: number): string {
+  const s = c.dropout.get(site);
+  if (!s) return x;
+  return node(c.g, 'Mul', [x, addInput(c.g, s.name, 'float', s.dims)]);
 }
 
 function layerNorm(c: Ctx, x: string, prefix: string): string {
@@ -80,7 +117,7 @@ function embeddings(c: Ctx, ids: string, typeIds: string | undefined): string {
   // XLM-R has one token type and no token_type_ids input: its row is added to every token.
   const types = typeIds === undefined ? table('token_type_embeddings', 1) : node(g, 'Gather', [table('token_type_embeddings'), typeIds]);
   const sum = node(g, 'Add', [node(g, 'Add', [words, types]), positions]);
-  return layerNorm(c, sum, 'embeddings.LayerNorm');
+  return drop(c, layerNorm(c, sum, 'embeddings.LayerNorm'), 0);
 }
 
 /** One post-LN transformer layer over x [B, L, H] with mask bias [B, 1, 1, L]. */
@@ -88,6 +125,7 @@ function layer(c: Ctx, i: number, x: string, maskBias: string): string {
   const { g, cfg } = c;
   const p = `encoder.layer.${i}.`;
   const nh = cfg.numHeads, d = cfg.hiddenSize / nh;
+  const site = 1 + 3 * i;
   const split = constInt64(g, [0, 0, nh, d]); // 0 copies the input's dimension
   const heads = (name: string, perm: number[]) =>
     node(g, 'Transpose', [node(g, 'Reshape', [linear(c, x, `${p}attention.self.${name}`), split])], { perm });
@@ -95,11 +133,11 @@ function layer(c: Ctx, i: number, x: string, maskBias: string): string {
   const kT = heads('key', [0, 2, 3, 1]); // [B, nh, d, L]
   const v = heads('value', [0, 2, 1, 3]);
   const scores = node(g, 'Add', [node(g, 'Div', [node(g, 'MatMul', [q, kT]), constFloat(g, Math.sqrt(d))]), maskBias]);
-  const ctx = node(g, 'MatMul', [node(g, 'Softmax', [scores], { axis: -1 }), v]); // [B, nh, L, d]
+  const ctx = node(g, 'MatMul', [drop(c, node(g, 'Softmax', [scores], { axis: -1 }), site), v]); // [B, nh, L, d]
   const merged = node(g, 'Reshape', [node(g, 'Transpose', [ctx], { perm: [0, 2, 1, 3] }), constInt64(g, [0, 0, cfg.hiddenSize])]);
-  const a = layerNorm(c, node(g, 'Add', [linear(c, merged, `${p}attention.output.dense`), x]), `${p}attention.output.LayerNorm`);
+  const a = layerNorm(c, node(g, 'Add', [drop(c, linear(c, merged, `${p}attention.output.dense`), site + 1), x]), `${p}attention.output.LayerNorm`);
   const h = gelu(c, linear(c, a, `${p}intermediate.dense`));
-  return layerNorm(c, node(g, 'Add', [linear(c, h, `${p}output.dense`), a]), `${p}output.LayerNorm`);
+  return layerNorm(c, node(g, 'Add', [drop(c, linear(c, h, `${p}output.dense`), site + 2), a]), `${p}output.LayerNorm`);
 }
 
 /** Pool h [B, L, H] over the mask as sentence-transformers' Pooling. -> [B, H] */
@@ -130,7 +168,8 @@ function l2Normalize(g: Graph, x: string): string {
   return node(g, 'Div', [x, node(g, 'Max', [reduce(g, 'ReduceL2', x, [-1], true), constFloat(g, 1e-12)])]);
 }
 
-export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear }): Graph {
+/** `dropout`: training mode, with a mask input per dropout site (see DropoutSite). */
+export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear; dropout?: boolean }): Graph {
   const g = createGraph(opts.opset);
   const cfg = folder.config;
   const weight = (name: string) => {
@@ -138,7 +177,8 @@ export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; li
     if (!t) throw new Error(`${folder.dir}: tensor "${name}" is missing`);
     return t;
   };
-  const c: Ctx = { g, cfg, weight, linear: opts.linear ?? floatLinear };
+  const dropout = new Map(opts.dropout ? dropoutSites(cfg).map((s) => [s.site, s]) : []);
+  const c: Ctx = { g, cfg, weight, linear: opts.linear ?? floatLinear, dropout };
   const dims = ['batch', 'sequence'];
   const ids = addInput(g, 'input_ids', 'int64', dims);
   const mask = addInput(g, 'attention_mask', 'int64', dims);

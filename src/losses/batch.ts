@@ -30,7 +30,7 @@ export function sliceRows(b: TokenBatch, start: number, end: number): TokenBatch
   };
 }
 
-/** Dropout masks for one column (and mini-batch) of a step: distinct, reproducible seeds. */
-export function columnDropout(stepSeed: number | undefined, column: number, miniBatch = 0): Dropout | undefined {
-  return stepSeed === undefined ? undefined : { seed: stepSeed * 7919 + column * 104729 + miniBatch };
+/** Dropout for column `column` of a step (its rows from `firstRow` on): one seed per column, so any mini-batching draws the same masks. */
+export function columnDropout(stepSeed: number | undefined, column: number, firstRow = 0): Dropout | undefined {
+  return stepSeed === undefined ? undefined : { seed: stepSeed * 7919 + column * 104729, firstRow };
 }

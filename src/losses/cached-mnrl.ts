@@ -23,17 +23,17 @@ function miniBatches(b: TokenBatch, size: number): TokenBatch[] {
 }
 
 /** Step 1: embeddings of a whole column, [rows, H], built without a gradient tape. */
-function embedNoGrad(model: SentenceModel, b: TokenBatch, size: number, dropout: (mb: number) => Dropout | undefined): tf.Tensor2D {
-  const parts = miniBatches(b, size).map((mb, i) => model.embed(mb, dropout(i)));
+function embedNoGrad(model: SentenceModel, b: TokenBatch, size: number, dropout: (firstRow: number) => Dropout | undefined): tf.Tensor2D {
+  const parts = miniBatches(b, size).map((mb, i) => model.embed(mb, dropout(i * size)));
   const out = tf.concat(parts, 0) as tf.Tensor2D;
   parts.forEach((p) => p.dispose());
   return out;
 }
 
-/** `stepSeed` turns on dropout; both passes over a mini-batch draw the same masks (ST's RandContext). */
+/** `stepSeed` turns on dropout; both passes over a mini-batch draw its rows of the column's masks (ST's RandContext), so the result equals mnrl's. */
 export function cachedMnrlGradients(model: SentenceModel, batch: LossBatch, opts: MnrlOptions & { miniBatchSize: number }, stepSeed?: number): { loss: number; grads: Map<string, tf.Tensor> } {
   const columns = [batch.query, batch.positive, ...batch.negatives];
-  const reps = columns.map((c, ci) => embedNoGrad(model, c, opts.miniBatchSize, (mb) => columnDropout(stepSeed, ci, mb)));
+  const reps = columns.map((c, ci) => embedNoGrad(model, c, opts.miniBatchSize, (firstRow) => columnDropout(stepSeed, ci, firstRow)));
 
   // Step 2: loss and dL/dE for every column.
   const [q, ...cands] = reps;
@@ -50,9 +50,9 @@ export function cachedMnrlGradients(model: SentenceModel, batch: LossBatch, opts
   const acc = new Map<string, tf.Tensor>();
   columns.forEach((col, ci) => {
     let start = 0;
-    miniBatches(col, opts.miniBatchSize).forEach((mb, mi) => {
+    miniBatches(col, opts.miniBatchSize).forEach((mb) => {
       const d = tf.slice(dCols[ci], [start, 0], [mb.batchSize, -1]);
-      const { value: v, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.embed(mb, columnDropout(stepSeed, ci, mi)), d)) as tf.Scalar, vars);
+      const { value: v, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.embed(mb, columnDropout(stepSeed, ci, start)), d)) as tf.Scalar, vars);
       v.dispose();
       d.dispose();
       for (const [varName, g] of Object.entries(grads)) {

@@ -25,8 +25,8 @@ function normalizeRows(x: tf.Tensor2D): tf.Tensor2D {
 
 /** Mean cross-entropy of logits [B, C] with target column i for row i. */
 function diagonalCrossEntropy(logits: tf.Tensor2D): tf.Scalar {
-  const B = logits.shape[0];
-  const targets = tf.oneHot(tf.range(0, B, 1, 'int32'), logits.shape[1]);
+  // eye, not oneHot: oneHot needs depth >= 2, and a last batch of one row has a single column.
+  const targets = tf.eye(logits.shape[0], logits.shape[1]);
   return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1))) as tf.Scalar;
 }
 

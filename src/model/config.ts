@@ -41,6 +41,9 @@ export function parseConfig(raw: Record<string, any>, file = 'config.json'): Enc
     if (!Number.isInteger(v) || v < 0) throw new Error(`${file}: "${key}" must be a non-negative integer, got ${JSON.stringify(raw[key])}`);
     return v;
   };
+  // Relative position embeddings (Shaw et al.) change attention itself; neither engine nor the export computes them.
+  const positions = raw.position_embedding_type ?? 'absolute';
+  if (positions !== 'absolute') throw new Error(`${file}: position_embedding_type "${positions}" is not supported (densetrain computes "absolute")`);
   const act = raw.hidden_act ?? 'gelu';
   const activation = ACTIVATIONS[act];
   if (!activation) throw new Error(`${file}: hidden_act "${act}" is not supported (gelu, gelu_new, gelu_pytorch_tanh)`);

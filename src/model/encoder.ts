@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncoderConfig } from './config.js';
 import { dense } from './dense.js';
+import { dropoutMultipliers } from './dropout-mask.js';
 import type { TokenBatch } from './tokenizer.js';
 
 /** Weights by Hugging Face name; Linear weights transposed to [in, out] (see dense.ts). */
@@ -11,16 +12,22 @@ export type Params = Map<string, tf.Tensor>;
 
 /**
  * Training-mode dropout, where Hugging Face applies it (embeddings, attention probabilities,
- * both sublayer outputs), at the config's rates. Masks come from `seed`, so a forward pass can be
- * replayed exactly (GradCache re-embeds every mini-batch) and a resumed run draws the same masks.
+ * both sublayer outputs), at the config's rates. Masks are a function of `seed` and the element's
+ * position in its column (dropout-mask.ts), so a forward pass can be replayed exactly (GradCache
+ * re-embeds every mini-batch: `firstRow` says where it starts), a resumed run draws the same
+ * masks, and the onnx engine draws them too.
  */
 export interface Dropout {
   seed: number;
+  /** This batch's first row within the column the seed belongs to (default 0). */
+  firstRow?: number;
 }
 
-function drop(x: tf.Tensor, rate: number, d: Dropout | undefined, site: number): tf.Tensor {
+/** x [B, ...] times its dropout multipliers at `site`. */
+function drop(x: tf.Tensor, rate: number, d: Dropout | undefined, site: number, B: number): tf.Tensor {
   if (!d || rate <= 0) return x;
-  return tf.dropout(x, rate, undefined, d.seed * 1009 + site);
+  const perRow = x.size / B;
+  return tf.mul(x, tf.tensor(dropoutMultipliers(rate, d.seed, site, (d.firstRow ?? 0) * perRow, x.size), x.shape, 'float32'));
 }
 
 /** Position ids: BERT counts 0..L-1; RoBERTa counts non-pad tokens from padding_idx + 1 and gives pads padding_idx. */
@@ -62,7 +69,7 @@ function embed(p: Params, cfg: EncoderConfig, batch: TokenBatch, d?: Dropout): t
     tf.gather(p.get('embeddings.token_type_embeddings.weight')!, types),
   ]);
   const out = layerNorm(sum, p.get('embeddings.LayerNorm.weight')!, p.get('embeddings.LayerNorm.bias')!, cfg.layerNormEps);
-  return tf.reshape(drop(out, cfg.hiddenDropout, d, 0), [n, cfg.hiddenSize]);
+  return tf.reshape(drop(out, cfg.hiddenDropout, d, 0, batch.batchSize), [n, cfg.hiddenSize]);
 }
 
 /** Self-attention over x [B*L, H] with additive mask bias [B, 1, 1, L]. -> [B*L, H] */
@@ -73,7 +80,7 @@ function attention(p: Params, pre: string, cfg: EncoderConfig, x: tf.Tensor2D, m
     tf.transpose(tf.reshape(dense(x, p.get(`${pre}${name}.weight`)!, p.get(`${pre}${name}.bias`)!), [B, L, nh, d]), [0, 2, 1, 3]);
   const q = heads('query'), k = heads('key'), v = heads('value');
   const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)), maskBias); // [B, nh, L, L]
-  const ctx = tf.matMul(drop(tf.softmax(scores), cfg.attentionDropout, drp, site), v); // [B, nh, L, d]
+  const ctx = tf.matMul(drop(tf.softmax(scores), cfg.attentionDropout, drp, site, B), v); // [B, nh, L, d]
   return tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [B * L, cfg.hiddenSize]);
 }
 
@@ -82,11 +89,11 @@ function layer(p: Params, i: number, cfg: EncoderConfig, x: tf.Tensor2D, maskBia
   const g = (n: string) => p.get(pre + n)!;
   const site = 1 + 3 * i;
   const ctx = attention(p, `${pre}attention.self.`, cfg, x, maskBias, B, L, d, site);
-  const attnOut = drop(dense(ctx, g('attention.output.dense.weight'), g('attention.output.dense.bias')), cfg.hiddenDropout, d, site + 1);
+  const attnOut = drop(dense(ctx, g('attention.output.dense.weight'), g('attention.output.dense.bias')), cfg.hiddenDropout, d, site + 1, B);
   const a = layerNorm(tf.add(attnOut, x),
     g('attention.output.LayerNorm.weight'), g('attention.output.LayerNorm.bias'), cfg.layerNormEps) as tf.Tensor2D;
   const h = gelu(dense(a, g('intermediate.dense.weight'), g('intermediate.dense.bias')), cfg.activation) as tf.Tensor2D; // [B*L, F]
-  const ffnOut = drop(dense(h, g('output.dense.weight'), g('output.dense.bias')), cfg.hiddenDropout, d, site + 2);
+  const ffnOut = drop(dense(h, g('output.dense.weight'), g('output.dense.bias')), cfg.hiddenDropout, d, site + 2, B);
   return layerNorm(tf.add(ffnOut, a),
     g('output.LayerNorm.weight'), g('output.LayerNorm.bias'), cfg.layerNormEps) as tf.Tensor2D;
 }

@@ -4,11 +4,10 @@
 // no folder named step-N that is incomplete.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
-import { type SentenceModel, toEngineLayout } from '../model/model.js';
+import type { ModelFolder } from '../model/folder.js';
 import { readSafetensors, type TensorMap, writeSafetensors } from '../model/safetensors.js';
 import { writeFolderAtomically, writeModelFiles } from '../model/save.js';
-import type { AdamWState } from './adamw.js';
+import type { HostMoments } from './host-optim.js';
 
 export interface TrainerState {
   /** Optimizer steps taken. */
@@ -46,15 +45,16 @@ export function removeStaleTemps(outputDir: string): void {
   for (const name of fs.readdirSync(root)) if (name.includes('.tmp-')) fs.rmSync(path.join(root, name), { recursive: true, force: true });
 }
 
-export function saveCheckpoint(outputDir: string, model: SentenceModel, opt: AdamWState, state: TrainerState): string {
+/**
+ * `weights` and `opt` in Hugging Face layout (Linear weights [out, in]), whichever engine trained
+ * them: the moments sit beside the weights they belong to, so either engine resumes the other's.
+ */
+export function saveCheckpoint(outputDir: string, folder: ModelFolder, weights: TensorMap, opt: HostMoments, state: TrainerState): string {
   const dir = path.join(checkpointsDir(outputDir), `step-${state.step}`);
   const moments: TensorMap = new Map();
-  // Moments are stored in Hugging Face layout, like the weights, so any engine can resume them.
-  for (const [key, moment] of [['m', opt.m], ['v', opt.v]] as const) {
-    for (const [name, t] of moment) moments.set(`${key}.${name}`, toEngineLayout(name, { shape: t.shape, data: t.dataSync() as Float32Array }));
-  }
+  for (const [key, moment] of [['m', opt.m], ['v', opt.v]] as const) for (const [name, t] of moment) moments.set(`${key}.${name}`, t);
   writeFolderAtomically(dir, (tmp) => {
-    writeModelFiles(model.folder, model.hostWeights(), tmp);
+    writeModelFiles(folder, weights, tmp);
     writeSafetensors(path.join(tmp, 'optimizer.safetensors'), moments, { format: 'densetrain-adamw', step: String(opt.step) });
     fs.writeFileSync(path.join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
   });
@@ -78,21 +78,20 @@ export function readTrainerState(dir: string): TrainerState {
   }
 }
 
-/** Optimizer moments of a checkpoint, as tensors in the engine's layout (the same as the params'). */
-export function readOptimizer(dir: string, params: Map<string, tf.Variable>, step: number): AdamWState {
+/** Optimizer moments of a checkpoint in Hugging Face layout, checked against the parameters' shapes (same layout). */
+export function readOptimizer(dir: string, shapes: Map<string, number[]>, step: number): HostMoments {
   const file = path.join(dir, 'optimizer.safetensors');
   const t = readSafetensors(file);
-  const get = (key: string, name: string, shape: number[]) => {
-    const stored = t.get(key);
-    const h = stored && toEngineLayout(name, stored);
+  const get = (key: string, shape: number[]) => {
+    const h = t.get(key);
     if (!h) throw new Error(`${file}: tensor "${key}" is missing`);
     if (h.shape.join() !== shape.join()) throw new Error(`${file}: tensor "${key}" has shape [${h.shape}], expected [${shape}]`);
-    return tf.tensor(h.data, h.shape, 'float32');
+    return h;
   };
-  const m = new Map<string, tf.Tensor>(), v = new Map<string, tf.Tensor>();
-  for (const [name, p] of params) {
-    m.set(name, get(`m.${name}`, name, p.shape));
-    v.set(name, get(`v.${name}`, name, p.shape));
+  const m: TensorMap = new Map(), v: TensorMap = new Map();
+  for (const [name, shape] of shapes) {
+    m.set(name, get(`m.${name}`, shape));
+    v.set(name, get(`v.${name}`, shape));
   }
   return { step, m, v };
 }

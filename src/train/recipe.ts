@@ -26,7 +26,8 @@ export interface Recipe {
     save_every: number;
     save_total_limit: number;
     resume: string | null;
-    engine: string;
+    engine: 'auto' | 'tfjs' | 'onnx';
+    execution_provider: 'cpu' | 'cuda' | 'dml' | 'coreml';
   };
   eval?: { data: string; every: number; split: string };
 }
@@ -106,7 +107,8 @@ const SCHEMA: Section = {
         save_every: int(500, 1),
         save_total_limit: int(3, 1),
         resume: { kind: 'string', default: null, nullable: true },
-        engine: str('auto'),
+        engine: oneOf(['auto', 'tfjs', 'onnx'], 'auto'),
+        execution_provider: oneOf(['cpu', 'cuda', 'dml', 'coreml'], 'cpu'), // the onnx engine's
       },
     },
     eval: { kind: 'section', optional: true, fields: { data: str(), every: int(500, 1), split: str('test') } },

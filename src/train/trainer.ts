@@ -3,19 +3,21 @@
 // every `save_every` steps a checkpoint, every `eval.every` steps an evaluation.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { type BeirSet, readBeir } from '../data/beir.js';
 import { openTrainingStream } from '../data/stream.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { writeReport } from '../eval/report.js';
-import { loadModel, type SentenceModel } from '../model/model.js';
+import { weightShapes } from '../model/config.js';
+import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { saveModelFolder } from '../model/save.js';
-import { ADAMW_DEFAULTS, adamwStep, type AdamWState, disposeAdamW, initAdamW } from './adamw.js';
+import { ADAMW_DEFAULTS } from './adamw.js';
 import { listCheckpoints, pruneCheckpoints, removeStaleTemps, readOptimizer, readTrainerState, saveCheckpoint, type TrainerState } from './checkpoint.js';
-import { clipGradients, globalNorm } from './clip.js';
-import { lossAndGradients } from './gradients.js';
+import { resolveEngine, type TrainEngine } from './engine.js';
+import type { HostMoments } from './host-optim.js';
+import { openOnnxEngine } from './onnx-engine.js';
 import type { Recipe } from './recipe.js';
 import { lrAt } from './schedule.js';
+import { openTfjsEngine } from './tfjs-engine.js';
 import { progress } from '../cli/progress.js';
 
 export interface MetricsRow {
@@ -74,8 +76,16 @@ function warmupSteps(recipe: Recipe, total: number): number {
   return t.warmup_ratio ? Math.ceil(t.warmup_ratio * total) : t.warmup_steps;
 }
 
-function evaluate(model: SentenceModel, set: BeirSet): Promise<Record<string, number>> {
-  return evaluateRetrieval(set, (texts, role) => model.encodeAs(role, texts, { batchSize: 64 }));
+function evaluate(engine: TrainEngine, set: BeirSet): Promise<Record<string, number>> {
+  return evaluateRetrieval(set, (texts, role) => engine.encodeAs(role, texts, { batchSize: 64 }));
+}
+
+/** The recipe's engine on a model folder, with optimizer moments when resuming. */
+function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments): Promise<TrainEngine> {
+  const name = resolveEngine(recipe.train.engine);
+  return name === 'tfjs'
+    ? openTfjsEngine(folder, recipe.loss, moments)
+    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider });
 }
 
 export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<TrainResult> {
@@ -85,22 +95,21 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   fs.mkdirSync(out, { recursive: true });
   const metricsFile = path.join(out, 'metrics.jsonl');
 
-  // 1. Model, optimizer and trainer state: fresh, or from a checkpoint.
+  // 1. Model, optimizer and trainer state: fresh, or from a checkpoint (either engine's).
   removeStaleTemps(out);
   const from = resumeDir(recipe);
-  const model = await loadModel(from ?? recipe.model.path, { maxSeqLength: recipe.model.max_seq_length ?? undefined });
-  let state: TrainerState;
-  let opt: AdamWState;
+  const folder = readModelFolder(from ?? recipe.model.path, { maxSeqLength: recipe.model.max_seq_length ?? undefined });
+  const state: TrainerState = from ? readTrainerState(from) : { step: 0, epoch: 0, total_steps: 0, data_state: undefined };
+  // A resumed run may extend max_steps; otherwise it keeps the run's length (and so its schedule).
+  if (from && t.max_steps) state.total_steps = t.max_steps;
+  const moments = from ? readOptimizer(from, weightShapes(folder.config), state.step) : undefined;
+  const engine = await openEngine(recipe, folder, moments);
+  log(engine.description);
   if (from) {
-    state = readTrainerState(from);
-    // A resumed run may extend max_steps; otherwise it keeps the run's length (and so its schedule).
-    if (t.max_steps) state.total_steps = t.max_steps;
-    opt = readOptimizer(from, model.params, state.step);
     keepMetricsUpTo(metricsFile, state.step);
     log(`resuming from ${from} at step ${state.step}`);
   } else {
-    state = { step: 0, epoch: 0, total_steps: await countTotalSteps(recipe, log), data_state: undefined };
-    opt = initAdamW(model.params);
+    state.total_steps = await countTotalSteps(recipe, log);
     if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
   }
   const total = state.total_steps;
@@ -114,7 +123,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
 
   try {
     if (evalSet && state.step === 0) {
-      const e = await evaluate(model, evalSet);
+      const e = await evaluate(engine, evalSet);
       evals.push(e);
       log(`eval at step 0: ndcg@10 ${e['ndcg@10'].toFixed(4)}`);
     }
@@ -122,29 +131,22 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     while (state.step < total) {
       const started = performance.now();
       let lossSum = 0, triples = 0, micro = 0;
-      let grads: Map<string, tf.Tensor> | undefined;
       for (; micro < t.gradient_accumulation_steps; micro++) {
         const batch = await stream.next();
         if (!batch) break;
         // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same ones.
-        const r = lossAndGradients(model, recipe.loss, batch, (t.seed * 1_000_003 + state.step) * 64 + micro);
-        if (!Number.isFinite(r.loss)) {
-          r.grads.forEach((g) => g.dispose());
-          grads?.forEach((g) => g.dispose());
+        const loss = await engine.accumulate(batch, (t.seed * 1_000_003 + state.step) * 64 + micro);
+        if (!Number.isFinite(loss)) {
+          engine.discard();
           const last = listCheckpoints(out).at(-1);
-          throw new Error(`loss is ${r.loss} at step ${state.step + 1}; training stopped. Last good checkpoint: ${last ? last.dir : 'none'}. Lower train.lr or check the data.`);
+          throw new Error(`loss is ${loss} at step ${state.step + 1}; training stopped. Last good checkpoint: ${last ? last.dir : 'none'}. Lower train.lr or check the data.`);
         }
-        lossSum += r.loss;
+        lossSum += loss;
         triples += batch.query.batchSize;
-        grads = accumulate(grads, r.grads);
       }
-      if (!grads) break; // data exhausted
-      if (micro > 1) scaleInPlace(grads, 1 / micro);
+      if (micro === 0) break; // data exhausted
       const lr = lrAt(state.step, t.lr, t.schedule, warmup, total);
-      const gradNorm = globalNorm(grads);
-      if (t.max_grad_norm !== null) clipGradients(grads, gradNorm, t.max_grad_norm);
-      adamwStep(model.params, grads, opt, lr, adamCfg);
-      grads.forEach((g) => g.dispose());
+      const gradNorm = engine.update(micro, lr, t.max_grad_norm, adamCfg);
       state.step += 1;
       const dataState = stream.state();
       state.data_state = dataState;
@@ -159,7 +161,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
         triples_per_s: triples / ((performance.now() - started) / 1000),
       };
       if (evalSet && (state.step % recipe.eval!.every === 0 || state.step === total)) {
-        const e = await evaluate(model, evalSet);
+        const e = await evaluate(engine, evalSet);
         evals.push(e);
         for (const [k, v] of Object.entries(e)) row[`eval_${k}`] = v;
         if (!state.best || e['ndcg@10'] > state.best.value) state.best = { metric: 'ndcg@10', value: e['ndcg@10'], step: state.step };
@@ -173,38 +175,18 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
           ('eval_ndcg@10' in row ? ` eval ndcg@10 ${row['eval_ndcg@10'].toFixed(4)}` : ''));
       }
       if (state.step % t.save_every === 0 || state.step === total) {
-        saveCheckpoint(out, model, opt, state);
+        saveCheckpoint(out, folder, engine.weights(), engine.moments(), state);
         pruneCheckpoints(out, t.save_total_limit, state.best?.step);
       }
     }
     bar.done();
     // 3. The final model (the last weights; the best eval checkpoint is kept and named in trainer_state.json), and the report.
     const finalDir = path.join(out, 'final');
-    saveModelFolder(model.folder, finalDir, model.hostWeights());
+    saveModelFolder(folder, finalDir, engine.weights());
     writeReport(out);
     return { steps: state.step, finalDir, lastMetrics, evals };
   } finally {
     await stream.close();
-    disposeAdamW(opt);
-    model.dispose();
+    await engine.dispose();
   }
 }
-
-function accumulate(acc: Map<string, tf.Tensor> | undefined, g: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
-  if (!acc) return g;
-  for (const [k, v] of g) {
-    const prev = acc.get(k)!;
-    acc.set(k, tf.add(prev, v));
-    prev.dispose();
-    v.dispose();
-  }
-  return acc;
-}
-
-function scaleInPlace(grads: Map<string, tf.Tensor>, factor: number): void {
-  for (const [k, g] of grads) {
-    grads.set(k, tf.mul(g, factor));
-    g.dispose();
-  }
-}
-

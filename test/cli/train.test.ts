@@ -21,7 +21,8 @@ it('train writes metrics.jsonl, checkpoints and final/ as the contract says; che
     const common = ['--data.train', path.join(ROOT, 'data/demo/train.jsonl'), '--model.path', path.join(ROOT, 'models/default')];
     expect(await main(['train', '--recipe', recipe, '--backend', 'wasm', ...common, '--train.max_steps', '4', '--train.save_every', '2',
       '--train.batch_size', '8', '--eval.data', path.join(ROOT, 'data/demo/eval'), '--eval.every', '4', '--train.output_dir', out])).toBe(0);
-    expect(log.mock.calls[0][0]).toMatch(/^densetrain: tfjs backend wasm on CPU/);
+    // auto: onnxruntime where tfjs has no native backend; the first line says what runs.
+    expect(log.mock.calls[0][0]).toMatch(/^densetrain: engine onnx, onnxruntime-node [\d.]+ cpu execution provider, \d+ threads$/);
     const rows = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 4]);
     for (const r of rows) for (const k of ['step', 'loss', 'lr', 'grad_norm', 'triples_per_s']) expect(typeof r[k]).toBe('number');
@@ -31,6 +32,11 @@ it('train writes metrics.jsonl, checkpoints and final/ as the contract says; che
     }
     expect(fs.existsSync(path.join(out, 'final', 'model.safetensors'))).toBe(true);
     expect(fs.readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('<svg');
+
+    log.mockClear();
+    expect(await main(['train', '--recipe', recipe, '--backend', 'wasm', '--engine', 'tfjs', ...common, '--train.max_steps', '1', '--train.output_dir', path.join(out, 'tfjs')])).toBe(0);
+    expect(log.mock.calls[0][0]).toMatch(/^densetrain: engine tfjs, tfjs backend wasm on CPU/);
+    expect(fs.existsSync(path.join(out, 'tfjs', 'final', 'model.safetensors'))).toBe(true);
 
     log.mockClear();
     expect(await main(['check-data', '--recipe', recipe, ...common, '--train.batch_size', '100'])).toBe(0);

@@ -40,6 +40,7 @@ describe('loadRecipe', () => {
       save_total_limit: 3,
       resume: null,
       engine: 'auto',
+      execution_provider: 'cpu',
     });
     expect(r.data).toMatchObject({
       train: ['data/*.jsonl'],

@@ -63,6 +63,11 @@ describe('readModelFolder rejects broken folders with the file and the key or te
     expect(() => readModelFolder(dir)).toThrow(errorAbout(path.join(dir, 'config.json'), '"num_hidden_layers" must be a non-negative integer'));
   });
 
+  it('relative position embeddings', () => {
+    const dir = brokenCopy((d) => editJson(path.join(d, 'config.json'), (j) => (j.position_embedding_type = 'relative_key')));
+    expect(() => readModelFolder(dir)).toThrow(errorAbout(path.join(dir, 'config.json'), 'position_embedding_type "relative_key" is not supported'));
+  });
+
   it('unsupported hidden_act', () => {
     const dir = brokenCopy((d) => editJson(path.join(d, 'config.json'), (j) => (j.hidden_act = 'relu')));
     expect(() => readModelFolder(dir)).toThrow(errorAbout(path.join(dir, 'config.json'), 'hidden_act "relu" is not supported'));

@@ -1,19 +1,45 @@
 // onnxLossAndGradients against the tfjs engine's lossAndGradients on the tiny fixtures: same loss
 // (1e-4 relative) and gradients (relative L2 <= 1e-4 per tensor, or both tiny as in
-// reference.test.ts), for mnrl (plain, symmetric), cached_mnrl (mini-batches of 3) and margin_mse.
+// reference.test.ts), for mnrl (plain, symmetric), cached_mnrl (mini-batches of 3) and margin_mse;
+// in training mode (dropout 0.1, the same step seed) too; for CLS and last-token pooling on random
+// folders. Backward runs in row chunks give the unchunked gradients. tfjs runs on wasm (exact
+// float32 like cpu, 20x faster).
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/engine/backend.js';
-import { createOnnxTrainState, type OnnxTrainState, onnxLossAndGradients } from '../../src/engine/onnx/train-step.js';
+import { createOnnxTrainState, onnxEmbed, type OnnxTrainState, onnxLossAndGradients } from '../../src/engine/onnx/train-step.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
-import { readModelFolder } from '../../src/model/folder.js';
+import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
 import { modelFromFolder, type SentenceModel } from '../../src/model/model.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
 import { lossAndGradients } from '../../src/train/gradients.js';
+import { writeRandomFolder } from '../helpers/random-folder.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const MNRL: LossConfig = { name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 };
+const CACHED: LossConfig = { ...MNRL, name: 'cached_mnrl', mini_batch_size: 3 };
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'train-step-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The fixture's 8 (query, positive, negative, margin) rows, tokenized for `model`. */
+function fixtureBatch(model: SentenceModel, fixture: string): LossBatch {
+  const b = JSON.parse(fs.readFileSync(`${FIX}${fixture}.expected.json`, 'utf8')).batch;
+  const enc = (t: string[]) => model.tokenizer.encodeBatch(t);
+  return { query: enc(b.query), positive: enc(b.positive), negatives: [enc(b.negative)], teacherMargins: Float32Array.from(b.teacher_margin) };
+}
+
+/** Both engines' loss and gradients for one step agree (`stepSeed`: training mode). */
+async function expectSameStep(model: SentenceModel, state: OnnxTrainState, cfg: LossConfig, batch: LossBatch, stepSeed?: number): Promise<number> {
+  const want = lossAndGradients(model, cfg, batch, stepSeed);
+  const got = await onnxLossAndGradients(state, cfg, batch, stepSeed);
+  expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-4);
+  expectClose(got.grads, want.grads);
+  want.grads.forEach((t) => t.dispose());
+  return got.loss;
+}
 
 function expectClose(got: TensorMap, want: Map<string, tf.Tensor>) {
   expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
@@ -33,23 +59,15 @@ for (const name of ['tiny-bert', 'tiny-xlmr']) {
   describe(`${name}: onnxLossAndGradients vs tfjs lossAndGradients`, () => {
     let model: SentenceModel, state: OnnxTrainState, batch: LossBatch;
     beforeAll(async () => {
-      await initBackend('cpu');
+      await initBackend('wasm');
       const folder = readModelFolder(`${FIX}${name}`);
       model = modelFromFolder(folder);
       state = await createOnnxTrainState(folder);
-      const b = JSON.parse(fs.readFileSync(`${FIX}${name}.expected.json`, 'utf8')).batch;
-      const enc = (t: string[]) => model.tokenizer.encodeBatch(t);
-      batch = { query: enc(b.query), positive: enc(b.positive), negatives: [enc(b.negative)], teacherMargins: Float32Array.from(b.teacher_margin) };
+      batch = fixtureBatch(model, name);
     });
 
-    for (const cfg of [MNRL, { ...MNRL, symmetric: true }, { ...MNRL, name: 'cached_mnrl', mini_batch_size: 3 }, { ...MNRL, name: 'margin_mse' }] as LossConfig[]) {
-      it(`${cfg.name}${cfg.symmetric ? ' (symmetric)' : ''}`, async () => {
-        const want = lossAndGradients(model, cfg, batch);
-        const got = await onnxLossAndGradients(state, cfg, batch);
-        expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-4);
-        expectClose(got.grads, want.grads);
-        want.grads.forEach((t) => t.dispose());
-      });
+    for (const cfg of [MNRL, { ...MNRL, symmetric: true }, CACHED, { ...MNRL, name: 'margin_mse' }] as LossConfig[]) {
+      it(`${cfg.name}${cfg.symmetric ? ' (symmetric)' : ''}`, () => expectSameStep(model, state, cfg, batch));
     }
 
     // Training changes the weights every step: the fed weights, not the graph's build-time values, must count.
@@ -67,3 +85,80 @@ for (const name of ['tiny-bert', 'tiny-xlmr']) {
     });
   });
 }
+
+describe('training mode: dropout 0.1 on hidden states and attention probabilities', () => {
+  let folder: ModelFolder, model: SentenceModel, state: OnnxTrainState, batch: LossBatch;
+  beforeAll(async () => {
+    await initBackend('wasm');
+    const plain = readModelFolder(`${FIX}tiny-bert`);
+    folder = { ...plain, config: { ...plain.config, hiddenDropout: 0.1, attentionDropout: 0.1 } };
+    model = modelFromFolder(folder);
+    state = await createOnnxTrainState(folder);
+    batch = fixtureBatch(model, 'tiny-bert');
+  });
+
+  // mnrl: whole columns; cached_mnrl: each mini-batch draws its rows of the column masks, in both passes.
+  for (const cfg of [MNRL, CACHED]) {
+    it(`${cfg.name}: the same masks as the tfjs engine, so the same loss and gradients`, async () => {
+      const dropped = await expectSameStep(model, state, cfg, batch, 7);
+      // Dropout must be on: the loss moves away from eval mode's.
+      const evalLoss = (await onnxLossAndGradients(state, cfg, batch)).loss;
+      expect(Math.abs(dropped - evalLoss) / evalLoss).toBeGreaterThan(1e-3);
+    });
+  }
+
+  it('backward in chunks of 2 or 3 rows gives the unchunked gradients (masks sliced by rows)', async () => {
+    const whole = await onnxLossAndGradients(state, MNRL, batch, 7);
+    const norm = Math.sqrt([...whole.grads.values()].reduce((s, g) => s + g.data.reduce((a, v) => a + v * v, 0), 0));
+    for (const backwardRows of [2, 3]) {
+      const chunked = await onnxLossAndGradients(await createOnnxTrainState(folder, { backwardRows }), MNRL, batch, 7);
+      expect(chunked.loss).toBe(whole.loss);
+      for (const [name, g] of whole.grads) {
+        const c = chunked.grads.get(name)!;
+        let num = 0, den = 0;
+        g.data.forEach((v, i) => { num += (c.data[i] - v) ** 2; den += v * v; });
+        // Attention key biases get mathematically zero gradients: only float noise, against the global norm.
+        const scale = Math.sqrt(den) < 1e-6 * norm ? norm : Math.sqrt(den);
+        expect(Math.sqrt(num) / scale, `${name}, ${backwardRows} rows`).toBeLessThan(1e-5);
+      }
+    }
+  });
+});
+
+// Random-weight folders (config dropout 0.1): the pooling VJPs inside the whole step, with and without dropout.
+for (const [pooling, arch] of [['cls', 'bert'], ['lasttoken', 'xlm-roberta']] as const) {
+  describe(`${pooling} pooling (${arch}, random weights)`, () => {
+    let model: SentenceModel, state: OnnxTrainState, batch: LossBatch;
+    beforeAll(async () => {
+      await initBackend('wasm');
+      const dir = path.join(tmp, pooling);
+      writeRandomFolder(dir, { arch, hidden: 16, layers: 2, heads: 2, intermediate: 32, layout: 'classic', pooling, normalize: pooling === 'cls', tokenizerMaxLength: 128, seed: 11 });
+      const folder = readModelFolder(dir);
+      expect(folder.pooling).toBe(pooling);
+      model = modelFromFolder(folder);
+      state = await createOnnxTrainState(folder);
+      batch = fixtureBatch(model, arch === 'bert' ? 'tiny-bert' : 'tiny-xlmr');
+    });
+
+    it('eval-mode embeddings equal the tfjs model\'s', async () => {
+      const want = model.embed(batch.positive);
+      const got = await onnxEmbed(state, batch.positive);
+      const ref = want.dataSync();
+      want.dispose();
+      ref.forEach((v, i) => expect(Math.abs(got[i] - v), `element ${i}`).toBeLessThan(1e-5 * (1 + Math.abs(v))));
+    });
+
+    it('mnrl loss and gradients, eval mode and with dropout', async () => {
+      await expectSameStep(model, state, MNRL, batch);
+      await expectSameStep(model, state, MNRL, batch, 3);
+    });
+  });
+}
+
+describe('createOnnxTrainState refuses bad options before any step', () => {
+  it('names an execution provider onnxruntime cannot start, and a backwardRows below 1', async () => {
+    const folder = readModelFolder(`${FIX}tiny-bert`);
+    await expect(createOnnxTrainState(folder, { executionProvider: 'nosuch' })).rejects.toThrow(/eval-forward graph on the nosuch execution provider/);
+    await expect(createOnnxTrainState(folder, { backwardRows: 0 })).rejects.toThrow(/backwardRows must be a positive integer, not 0/);
+  });
+});

@@ -110,6 +110,13 @@ const cases: Case[] = [
   { name: 'reduce-max', inputs: { a: [2, 3, 2] }, build: (g, x) => reduce(g, 'ReduceMax', x.a, [1], false) },
   { name: 'reduce-l2', inputs: { a: [2, 3, 4] }, build: (g, x) => reduce(g, 'ReduceL2', x.a, [-1], true) },
   {
+    // At a zero row the norm's central difference is 0 (|+ε| = |-ε|): the gradient must be 0, not NaN.
+    name: 'reduce-l2-zero-row',
+    inputs: { a: [3, 2] },
+    build: (g, x) => reduce(g, 'ReduceL2', x.a, [1], false),
+    fixed: { a: [0.3, -0.8, 0, 0, -0.5, 0.1] },
+  },
+  {
     name: 'max-broadcast',
     inputs: { a: [2, 3], b: [3] },
     build: (g, x) => node(g, 'Max', [x.a, x.b]),
@@ -123,10 +130,26 @@ const cases: Case[] = [
   },
   { name: 'softmax', inputs: { a: [2, 5] }, build: (g, x) => node(g, 'Softmax', [x.a], { axis: -1 }) },
   { name: 'softmax-axis1', inputs: { a: [2, 3, 4] }, build: (g, x) => node(g, 'Softmax', [x.a], { axis: 1 }) },
+  { name: 'log-softmax', inputs: { a: [2, 5] }, build: (g, x) => node(g, 'LogSoftmax', [x.a], { axis: -1 }) },
+  { name: 'log-softmax-axis0', inputs: { a: [3, 4] }, build: (g, x) => node(g, 'LogSoftmax', [x.a], { axis: 0 }) },
+  { name: 'neg', inputs: { a: [2, 3] }, build: (g, x) => node(g, 'Neg', [x.a]) },
+  { name: 'concat-rows', inputs: { a: [2, 3], b: [3, 3], c: [1, 3] }, build: (g, x) => node(g, 'Concat', [x.a, x.b, x.c], { axis: 0 }) },
+  { name: 'concat-last-axis', inputs: { a: [2, 1], b: [2, 3] }, build: (g, x) => node(g, 'Concat', [x.a, x.b], { axis: -1 }) },
+  // EyeLike makes a constant from its input's shape: no gradient flows through it.
+  { name: 'eye-like-mask', inputs: { a: [3, 4] }, build: (g, x) => node(g, 'Mul', [node(g, 'EyeLike', [x.a]), x.a]) },
   {
     name: 'gather-repeated-ids',
     inputs: { a: [5, 3] },
     build: (g, x) => node(g, 'Gather', [x.a, constInt64(g, [0, 2, 2, 4, 0, 1], [2, 3])]),
+  },
+  // CLS pooling: one position of axis 1 (and a negative index on the last axis).
+  { name: 'gather-scalar-axis1', inputs: { a: [2, 3, 4] }, build: (g, x) => node(g, 'Gather', [x.a, constInt64(g, 1)], { axis: 1 }) },
+  { name: 'gather-scalar-last-axis', inputs: { a: [2, 3, 4] }, build: (g, x) => node(g, 'Gather', [x.a, constInt64(g, -2)], { axis: 2 }) },
+  // Last-token pooling: one position per batch row.
+  {
+    name: 'gather-nd-batch-dims-1',
+    inputs: { a: [3, 4, 2] },
+    build: (g, x) => node(g, 'GatherND', [x.a, constInt64(g, [3, 0, 2], [3, 1])], { batch_dims: 1 }),
   },
 ];
 

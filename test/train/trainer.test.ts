@@ -62,33 +62,93 @@ beforeAll(async () => {
   writeData();
 });
 
-describe('train', () => {
+/** Largest absolute difference between two runs' final weights. */
+function weightDiff(dirA: string, dirB: string): number {
+  const a = readSafetensors(path.join(dirA, 'model.safetensors'));
+  const b = readSafetensors(path.join(dirB, 'model.safetensors'));
+  let worst = 0;
+  for (const [k, t] of a) t.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.get(k)!.data[i]))));
+  return worst;
+}
+
+/** Per-step relative differences of a metrics column between two runs. */
+function relDiffs(a: MetricsRow[], b: MetricsRow[], key: 'loss' | 'grad_norm'): number[] {
+  expect(b.map((r) => r.step)).toEqual(a.map((r) => r.step));
+  return a.map((r, i) => Math.abs(r[key] - b[i][key]) / Math.abs(r[key]));
+}
+
+describe.each(['tfjs', 'onnx'])('train on the %s engine', (engine) => {
   it('20 steps straight equal 10 steps, a crash, and a resume (weights <= 1e-6, same metrics rows); tensor count stays flat', async () => {
     const counts: number[] = [];
-    const straight = await train(recipe('straight'), { ...quiet, onStep: () => counts.push(tf.memory().numTensors) });
+    const lines: string[] = [];
+    const straight = await train(recipe(`straight-${engine}`, { 'train.engine': engine }), { log: (l) => lines.push(l), onStep: () => counts.push(tf.memory().numTensors) });
+    expect(lines[0]).toMatch(new RegExp(`^densetrain: engine ${engine}, .*(threads?|thread\\))`));
     expect(straight.steps).toBe(20);
     expect(new Set(counts.slice(1)).size).toBe(1); // the first step creates nothing that stays, the rest neither
 
-    const r = recipe('resumed');
+    const r = recipe(`resumed-${engine}`, { 'train.engine': engine });
     await expect(train(r, { ...quiet, onStep: (row) => { if (row.step === 12) throw new Error('simulated crash'); } })).rejects.toThrow('simulated crash');
     expect(listCheckpoints(r.train.output_dir).map((c) => c.step)).toEqual([5, 10]);
-    const resumed = await train(recipe('resumed', { 'train.resume': 'latest' }), quiet);
+    const resumed = await train(recipe(`resumed-${engine}`, { 'train.engine': engine, 'train.resume': 'latest' }), quiet);
     expect(resumed.steps).toBe(20);
 
-    const a = readSafetensors(path.join(straight.finalDir, 'model.safetensors'));
-    const b = readSafetensors(path.join(resumed.finalDir, 'model.safetensors'));
-    let worst = 0;
-    for (const [k, t] of a) t.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.get(k)!.data[i]))));
-    expect(worst).toBeLessThanOrEqual(1e-6);
-    expect(strip(readRows(path.join(tmp, 'resumed')))).toEqual(strip(readRows(path.join(tmp, 'straight'))));
-    const rows = readRows(path.join(tmp, 'straight'));
+    expect(weightDiff(straight.finalDir, resumed.finalDir)).toBeLessThanOrEqual(1e-6);
+    expect(strip(readRows(path.join(tmp, `resumed-${engine}`)))).toEqual(strip(readRows(path.join(tmp, `straight-${engine}`))));
+    const rows = readRows(path.join(tmp, `straight-${engine}`));
     expect(rows.map((x) => x.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(rows[0].lr).toBe(0); // warmup starts at 0, as transformers' schedulers
     expect(rows[3].lr).toBeCloseTo(1e-3, 12);
     expect(rows[19].lr).toBeCloseTo(1e-3 / 17, 12); // linear decay: lr * (20 - 19) / (20 - 3)
     // Kept: the last two checkpoints.
-    expect(listCheckpoints(path.join(tmp, 'straight')).map((c) => c.step)).toEqual([15, 20]);
+    expect(listCheckpoints(path.join(tmp, `straight-${engine}`)).map((c) => c.step)).toEqual([15, 20]);
   });
+});
+
+// Both engines run the same math (losses, dropout masks, AdamW, schedule, clipping) in float32 with
+// different summation orders: per-step losses agree to float32 rounding, amplified a little by 20 steps.
+describe('tfjs and onnx engines', () => {
+  it('the same recipe for 20 steps (dropout 0.1, clipping, warmup) gives the same losses and gradient norms (<= 1e-4 relative)', async () => {
+    const a = await train(recipe('same-tfjs', { 'train.engine': 'tfjs' }), quiet);
+    const b = await train(recipe('same-onnx', { 'train.engine': 'onnx' }), quiet);
+    const ra = readRows(path.join(tmp, 'same-tfjs')), rb = readRows(path.join(tmp, 'same-onnx'));
+    expect(ra).toHaveLength(20);
+    expect(Math.max(...relDiffs(ra, rb, 'loss'))).toBeLessThan(1e-4);
+    expect(Math.max(...relDiffs(ra, rb, 'grad_norm'))).toBeLessThan(1e-4);
+    expect(weightDiff(a.finalDir, b.finalDir)).toBeLessThan(1e-4);
+    // Training moved the weights far more than the engines differ.
+    expect(weightDiff(a.finalDir, path.join(tmp, 'tiny-bert-dropout'))).toBeGreaterThan(1e-2);
+  });
+
+  it('a checkpoint written by one engine resumes on the other', async () => {
+    for (const [first, second] of [['tfjs', 'onnx'], ['onnx', 'tfjs']]) {
+      const name = `cross-${first}-${second}`;
+      await expect(train(recipe(name, { 'train.engine': first }), { ...quiet, onStep: (row) => { if (row.step === 11) throw new Error('stop'); } })).rejects.toThrow('stop');
+      const resumed = await train(recipe(name, { 'train.engine': second, 'train.resume': 'latest' }), quiet);
+      expect(resumed.steps).toBe(20);
+      // Steps 11..20 on the second engine continue the first engine's run: as the same-engine run of either.
+      const rows = readRows(path.join(tmp, name));
+      expect(rows.map((r) => r.step)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(Math.max(...relDiffs(readRows(path.join(tmp, `same-${first}`)), rows, 'loss'))).toBeLessThan(1e-4);
+      expect(weightDiff(resumed.finalDir, path.join(tmp, `same-${second}`, 'final'))).toBeLessThan(1e-4);
+    }
+  });
+});
+
+describe('train', () => {
+  it('a model the engine cannot build, or an execution provider onnxruntime cannot open, fails before any training, naming it', async () => {
+    const gpt2 = path.join(tmp, 'gpt2');
+    fs.cpSync(`${FIX}tiny-bert`, gpt2, { recursive: true });
+    const cfg = JSON.parse(fs.readFileSync(path.join(gpt2, 'config.json'), 'utf8'));
+    fs.writeFileSync(path.join(gpt2, 'config.json'), JSON.stringify({ ...cfg, model_type: 'gpt2' }));
+    await expect(train(recipe('bad-arch', { 'train.engine': 'onnx' }, gpt2), quiet)).rejects.toThrow(`${gpt2}/config.json: model_type "gpt2" is not supported`);
+    // This machine's onnxruntime-node has no CUDA provider (its download is skipped here).
+    await expect(train(recipe('bad-ep', { 'train.engine': 'onnx', 'train.execution_provider': 'cuda' }), quiet)).rejects.toThrow(/cuda execution provider: .*reinstall/);
+    for (const name of ['bad-arch', 'bad-ep']) {
+      expect(fs.existsSync(path.join(tmp, name, 'metrics.jsonl')), name).toBe(false);
+      expect(listCheckpoints(path.join(tmp, name)), name).toEqual([]);
+    }
+  });
+
 
   it('a NaN loss stops the run with a clear error and leaves the last good checkpoint intact', async () => {
     const r = recipe('nan', { 'train.max_steps': '4', 'train.save_every': '2' });

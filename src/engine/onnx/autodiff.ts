@@ -28,8 +28,11 @@ const VJPS: Record<string, Vjp> = {
 
 export const DIFFERENTIABLE_OPS = Object.keys(VJPS);
 
-/** Ops whose outputs are integers or booleans: dependence on a parameter stops there. */
-const PIECEWISE_CONSTANT = new Set(['Shape', 'Size', 'Equal', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Not', 'And', 'Or', 'ArgMax', 'ArgMin', 'NonZero']);
+/**
+ * Ops whose outputs are integers, booleans or constants of the input's shape (EyeLike): dependence
+ * on a parameter stops there.
+ */
+const PIECEWISE_CONSTANT = new Set(['Shape', 'Size', 'Equal', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Not', 'And', 'Or', 'ArgMax', 'ArgMin', 'NonZero', 'EyeLike']);
 
 export interface BackwardRequest {
   /** Forward values whose upstream gradients are given: value name -> gradient name (same shape). */

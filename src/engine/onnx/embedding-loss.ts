@@ -1,10 +1,13 @@
 // A loss and its gradient on the sentence embeddings alone: the small [rows, H] end of the ONNX
-// training step. The losses are the tfjs ones (src/losses) differentiated by tfjs on host arrays,
-// so both engines share one definition; the encoder's backward graph takes these gradients.
-import * as tf from '@tensorflow/tfjs';
+// training step, run as the loss graph (loss-graph.ts) in onnxruntime, so the whole step is ONNX
+// and the encoder's backward graph takes these gradients.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { writeOnnxModel } from '../../export/onnx-file.js';
 import type { LossConfig } from '../../losses/batch.js';
-import { marginMseLoss } from '../../losses/margin-mse.js';
-import { mnrlLoss } from '../../losses/mnrl.js';
+import { buildLossGraph, columnNames } from './loss-graph.js';
 
 /** Embeddings [rows, H] of each column: query, positive, then one per negative slot. */
 export interface ColumnEmbeddings {
@@ -18,17 +21,42 @@ export interface EmbeddingLoss {
   grads: Float32Array[];
 }
 
-export function embeddingLossAndGradients(cfg: LossConfig, e: ColumnEmbeddings, teacherMargins?: Float32Array): EmbeddingLoss {
-  if (cfg.name === 'margin_mse' && !teacherMargins) throw new Error('margin_mse: the batch has no teacher margins');
-  const xs = e.columns.map((c) => tf.tensor2d(c, [c.length / e.hidden, e.hidden]));
-  const lossOf = (...cols: tf.Tensor[]) => {
-    const [q, p, ...negs] = cols as tf.Tensor2D[];
-    return cfg.name === 'margin_mse'
-      ? marginMseLoss(q, p, negs, teacherMargins!)
-      : mnrlLoss(q, tf.concat([p, ...negs], 0) as tf.Tensor2D, { scale: cfg.scale, symmetric: cfg.symmetric });
-  };
-  const { value, grads } = tf.valueAndGrads(lossOf)(xs);
-  const out = { loss: value.dataSync()[0], grads: grads.map((g) => g.dataSync() as Float32Array) };
-  tf.dispose([value, ...grads, ...xs]);
-  return out;
+/** Loss sessions by graph: a run uses one or two, so they live as long as the process. */
+const sessions = new Map<string, Promise<ort.InferenceSession>>();
+
+async function createSession(cfg: LossConfig, numNegatives: number, hidden: number): Promise<ort.InferenceSession> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-loss-'));
+  try {
+    const file = path.join(dir, 'loss.onnx');
+    writeOnnxModel(buildLossGraph(cfg, numNegatives, hidden), file);
+    // A few [rows, H] products: a thread pool would cost more than it saves.
+    return await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function lossSession(cfg: LossConfig, numNegatives: number, hidden: number): Promise<ort.InferenceSession> {
+  const graph: LossConfig = { ...cfg, name: cfg.name === 'margin_mse' ? 'margin_mse' : 'mnrl' };
+  const key = `${graph.name}:${graph.scale}:${graph.symmetric}:${numNegatives}:${hidden}`;
+  let session = sessions.get(key);
+  if (!session) {
+    session = createSession(graph, numNegatives, hidden);
+    sessions.set(key, session);
+  }
+  return session;
+}
+
+export async function embeddingLossAndGradients(cfg: LossConfig, e: ColumnEmbeddings, teacherMargins?: Float32Array): Promise<EmbeddingLoss> {
+  const k = e.columns.length - 2;
+  const rows = e.columns[0].length / e.hidden;
+  const names = columnNames(k);
+  const feeds: Record<string, ort.Tensor> = Object.fromEntries(e.columns.map((c, i) => [names[i], new ort.Tensor('float32', c, [rows, e.hidden])]));
+  if (cfg.name === 'margin_mse') {
+    if (!teacherMargins) throw new Error('margin_mse: the batch has no teacher margins');
+    if (teacherMargins.length !== rows * k) throw new Error(`margin_mse: ${teacherMargins.length} teacher margins for ${rows} queries × ${k} negatives`);
+    feeds.teacher_margins = new ort.Tensor('float32', teacherMargins, [rows, k]);
+  }
+  const out = await (await lossSession(cfg, k, e.hidden)).run(feeds);
+  return { loss: (out.loss.data as Float32Array)[0], grads: names.map((n) => out[`d_${n}`].data as Float32Array) };
 }

@@ -5,7 +5,8 @@
 //
 // Inputs: input_ids, attention_mask(, token_type_ids) int64 [batch, sequence]; each weight under
 // its HF name in the graph's layout (Linear weights [in, out], see toEngineLayout);
-// d_sentence_embedding float [batch, hidden].
+// d_sentence_embedding float [batch, hidden]; in training mode (`dropout`), a mask per dropout site
+// (export/encoder-graph.ts dropoutSites), fed, not differentiated.
 // Outputs: `d_<HF name>` per weight, in HF layout (Linear weights [out, in]).
 import { buildEncoderGraph } from '../../export/encoder-graph.js';
 import { addInput, addOutput, type Graph, node } from '../../export/graph-builder.js';
@@ -19,9 +20,15 @@ export interface EncoderVjpGraph {
   params: { name: string; dims: number[] }[];
 }
 
-/** The forward encoder with its weights also graph inputs (an initializer that is an input is a default a feed overrides). */
-export function feedableEncoderGraph(folder: ModelFolder, opset = 18): EncoderVjpGraph {
-  const g = buildEncoderGraph(folder, { opset });
+export interface EncoderGraphOptions {
+  opset?: number;
+  /** Training mode: dropout masks as inputs. */
+  dropout?: boolean;
+}
+
+/** The forward encoder with its weights graph inputs instead of initializers. */
+export function feedableEncoderGraph(folder: ModelFolder, { opset = 18, dropout = false }: EncoderGraphOptions = {}): EncoderVjpGraph {
+  const g = buildEncoderGraph(folder, { opset, dropout });
   const params = g.initializers.filter((t) => folder.weights.has(t.name)).map((t) => ({ name: t.name, dims: t.dims }));
   // Plain inputs, not initializers listed as inputs too: onnxruntime would keep using the
   // initializer's values and ignore the fed ones.
@@ -31,8 +38,8 @@ export function feedableEncoderGraph(folder: ModelFolder, opset = 18): EncoderVj
   return { graph: g, params };
 }
 
-export function buildEncoderVjpGraph(folder: ModelFolder, opset = 18): EncoderVjpGraph {
-  const { graph: g, params } = feedableEncoderGraph(folder, opset);
+export function buildEncoderVjpGraph(folder: ModelFolder, opts: EncoderGraphOptions = {}): EncoderVjpGraph {
+  const { graph: g, params } = feedableEncoderGraph(folder, opts);
   const hidden = folder.config.hiddenSize;
   const seed = addInput(g, 'd_sentence_embedding', 'float', ['batch', hidden]);
   const grads = appendBackward(g, { seeds: new Map([['sentence_embedding', seed]]), wrt: params.map((p) => p.name) });

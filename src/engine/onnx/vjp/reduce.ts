@@ -28,8 +28,15 @@ const reduceMean: Vjp = (g, n, [dy]) => {
   return [node(g, 'Mul', [spread(g, n, dy!), ratio]), undefined];
 };
 
-/** y = √(Σ x²) over axes: dx = x · dy / y, broadcast back. */
-const reduceL2: Vjp = (g, n, [dy]) => [node(g, 'Mul', [inputs(n)[0], spread(g, n, node(g, 'Div', [dy!, n.output![0]]))]), undefined];
+/**
+ * y = √(Σ x²) over axes: dx = x · dy / y, broadcast back. Where y = 0 (x all zeros) dx is 0, as in
+ * PyTorch, rather than 0 · ∞: normalising a zero embedding must not give NaN gradients.
+ */
+const reduceL2: Vjp = (g, n, [dy]) => {
+  const y = n.output![0];
+  const safe = node(g, 'Where', [node(g, 'Equal', [y, constFloat(g, 0)]), constFloat(g, 1), y]);
+  return [node(g, 'Mul', [inputs(n)[0], spread(g, n, node(g, 'Div', [dy!, safe]))]), undefined];
+};
 
 /** y = max of x over axes: dx = dy where x equals the maximum, 0 elsewhere (ties are rare in float). */
 const reduceMax: Vjp = (g, n, [dy]) => {

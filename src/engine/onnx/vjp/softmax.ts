@@ -1,4 +1,5 @@
-// Softmax along one axis (opset >= 13 semantics): x, y [...], rows along `axis` sum to 1.
+// Softmax and LogSoftmax along one axis (opset >= 13 semantics): x, y [...]; softmax rows along
+// `axis` sum to 1.
 import { constInt64, node } from '../../../export/graph-builder.js';
 import { attrInt, output } from './attributes.js';
 import type { Vjp } from './types.js';
@@ -10,4 +11,10 @@ const softmax: Vjp = (g, n, [dy]) => {
   return [node(g, 'Mul', [y, node(g, 'Sub', [dy!, dot])])];
 };
 
-export const softmaxVjps: Record<string, Vjp> = { Softmax: softmax };
+/** y = x - log Σ_axis eˣ: dx = dy - softmax(x) * Σ_axis dy, with softmax(x) = eʸ. */
+const logSoftmax: Vjp = (g, n, [dy]) => {
+  const total = node(g, 'ReduceSum', [dy!, constInt64(g, [attrInt(n, 'axis', -1)])], { keepdims: 1 });
+  return [node(g, 'Sub', [dy!, node(g, 'Mul', [node(g, 'Exp', [output(n)]), total])])];
+};
+
+export const softmaxVjps: Record<string, Vjp> = { Softmax: softmax, LogSoftmax: logSoftmax };

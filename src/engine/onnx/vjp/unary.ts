@@ -26,4 +26,7 @@ const pow: Vjp = (g, n, [dy]) => {
   return [node(g, 'Mul', [dy!, node(g, 'Mul', [p, node(g, 'Pow', [x, pm1])])]), undefined];
 };
 
-export const unaryVjps: Record<string, Vjp> = { Erf: erf, Tanh: tanh, Sqrt: sqrt, Pow: pow };
+/** y = -x: dx = -dy. */
+const neg: Vjp = (g, _n, [dy]) => [node(g, 'Neg', [dy!])];
+
+export const unaryVjps: Record<string, Vjp> = { Erf: erf, Tanh: tanh, Sqrt: sqrt, Pow: pow, Neg: neg };

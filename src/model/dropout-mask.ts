@@ -1,0 +1,48 @@
+// Dropout masks from a counter-based hash: the multiplier of element i of a dropout site is a pure
+// function of (seed, site, i). Both training engines draw their masks here, so they drop the same
+// units; and any slice of a tensor's mask can be drawn without the rest, so a GradCache
+// mini-batch, or a chunk of rows, gets exactly the slice of its column's mask.
+//
+//   u_i = fmix32(key(seed, site) + i·φ) / 2³²        (murmur3's finaliser; φ = 0x9e3779b9)
+//   multiplier_i = u_i < 1 − rate ? 1 / (1 − rate) : 0     (as torch.nn.Dropout in training)
+
+/** murmur3's 32-bit finaliser: a bijection on uint32 that mixes every input bit into every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** A 32-bit key from a seed (any safe integer) and a site number. */
+function siteKey(seed: number, site: number): number {
+  const lo = seed >>> 0, hi = Math.floor(seed / 2 ** 32) >>> 0;
+  return fmix32(fmix32(lo ^ fmix32(hi + 0x632be59b)) ^ Math.imul(site + 1, 0x9e3779b9));
+}
+
+/**
+ * Multipliers (0 or 1/(1−rate), float32) of elements [first, first + count) of dropout site `site`
+ * under `seed`, in the tensor's row-major order.
+ */
+export function dropoutMultipliers(rate: number, seed: number, site: number, first: number, count: number): Float32Array {
+  const out = new Float32Array(count);
+  const keep = 1 - rate;
+  const scale = 1 / keep;
+  // Unsigned h < keep·2³² as a signed compare of both sides xor the sign bit (stays in int32 registers).
+  const threshold = ((keep * 2 ** 32) | 0) ^ 0x80000000;
+  // The counter key + i·φ (mod 2³²), stepped by φ; fmix32 inlined: this loop runs for every activation.
+  let c = (siteKey(seed, site) + Math.imul(first, 0x9e3779b9)) | 0;
+  for (let i = 0; i < count; i++) {
+    let h = c;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    out[i] = (h ^ 0x80000000) < threshold ? scale : 0;
+    c = (c + 0x9e3779b9) | 0;
+  }
+  return out;
+}

@@ -1,0 +1,65 @@
+// The onnxruntime training engine: the encoder's forward and backward are ONNX graphs
+// (src/engine/onnx) run by onnxruntime-node on all cores; weights, gradients and AdamW's moments
+// are host arrays (host-optim.ts), fed to the graphs each step.
+import * as ort from 'onnxruntime-node';
+import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients } from '../engine/onnx/train-step.js';
+import type { LossConfig } from '../losses/batch.js';
+import { encodeInBatches, promptText } from '../model/encode-batches.js';
+import type { ModelFolder } from '../model/folder.js';
+import { toEngineLayout } from '../model/model.js';
+import type { TensorMap } from '../model/safetensors.js';
+import { loadTokenizer } from '../model/tokenizer.js';
+import type { TrainEngine } from './engine.js';
+import { addGradients, type HostMoments, hostAdamwStep, hostClip, hostGlobalNorm, scaleGradients, zeroMoments } from './host-optim.js';
+
+/** Engine layout <-> Hugging Face layout (Linear weights transposed; its own inverse). */
+function relayout(m: TensorMap): TensorMap {
+  return new Map([...m].map(([name, t]) => [name, toEngineLayout(name, t)]));
+}
+
+export interface OnnxEngineOptions {
+  /** onnxruntime execution provider: cpu (default), cuda, dml, coreml. */
+  executionProvider?: string;
+  /** Write onnxruntime's profiles here (benchmarks). */
+  profileDir?: string;
+}
+
+export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, moments?: HostMoments, opts: OnnxEngineOptions = {}): Promise<TrainEngine> {
+  const state = await createOnnxTrainState(folder, opts);
+  const params = state.weights;
+  const opt = moments ? { step: moments.step, m: relayout(moments.m), v: relayout(moments.v) } : zeroMoments(params);
+  const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
+  let grads: TensorMap | undefined;
+
+  return {
+    name: 'onnx',
+    description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider, ${state.threads} threads`,
+    async accumulate(batch, stepSeed) {
+      const r = await onnxLossAndGradients(state, loss, batch, stepSeed);
+      grads = addGradients(grads, r.grads);
+      return r.loss;
+    },
+    discard: () => (grads = undefined),
+    update(micro, lr, maxGradNorm, adam) {
+      if (!grads) throw new Error('update: no gradients gathered');
+      if (micro > 1) scaleGradients(grads, 1 / micro);
+      const norm = hostGlobalNorm(grads);
+      if (maxGradNorm !== null) hostClip(grads, norm, maxGradNorm);
+      hostAdamwStep(params, grads, opt, lr, adam);
+      grads = undefined;
+      return norm;
+    },
+    async encodeAs(role, texts, o = {}) {
+      const name = role in folder.prompts ? role : undefined;
+      const prompt = promptText(folder.prompts, name, `${folder.dir}/config_sentence_transformers.json`);
+      return encodeInBatches(texts, tokenizer, prompt, o.batchSize ?? 32, (rows) => onnxEmbed(state, tokenizer.padBatch(rows)), o.onProgress);
+    },
+    weights() {
+      const out: TensorMap = new Map(folder.weights);
+      for (const [name, t] of relayout(params)) out.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
+      return out;
+    },
+    moments: () => ({ step: opt.step, m: relayout(opt.m), v: relayout(opt.v) }),
+    dispose: () => state.release(),
+  };
+}
