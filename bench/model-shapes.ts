@@ -7,7 +7,10 @@ import { writeSafetensors, type TensorMap } from '../src/model/safetensors.js';
 /** A MiniLM-L6-H384-shaped BERT (all-MiniLM-L6-v2's shape) with random weights, mean pooling + Normalize. */
 export function writeMiniLmFolder(dir: string, tokenizerFrom: string): string {
   const tok = JSON.parse(fs.readFileSync(path.join(tokenizerFrom, 'tokenizer.json'), 'utf8'));
-  const vocabSize = Object.keys(tok.model.vocab).length + (tok.added_tokens?.length ?? 0);
+  // all-MiniLM-L6-v2's 30,522 rows, although the tiny tokenizer uses only its first ids: the
+  // embedding table is half the model's parameters, and the optimizer updates all of them.
+  const tokenizerSize = Object.keys(tok.model.vocab).length + (tok.added_tokens?.length ?? 0);
+  const vocabSize = Math.max(30522, tokenizerSize);
   const raw = {
     architectures: ['BertModel'], model_type: 'bert', hidden_size: 384, num_hidden_layers: 6, num_attention_heads: 12,
     intermediate_size: 1536, hidden_act: 'gelu', max_position_embeddings: 512, type_vocab_size: 2, vocab_size: vocabSize,

@@ -24,10 +24,9 @@ function siteKey(seed: number, site: number): number {
 
 /**
  * Multipliers (0 or 1/(1−rate), float32) of elements [first, first + count) of dropout site `site`
- * under `seed`, in the tensor's row-major order.
+ * under `seed`, in the tensor's row-major order; written into `out` when given.
  */
-export function dropoutMultipliers(rate: number, seed: number, site: number, first: number, count: number): Float32Array {
-  const out = new Float32Array(count);
+export function dropoutMultipliers(rate: number, seed: number, site: number, first: number, count: number, out: Float32Array = new Float32Array(count)): Float32Array {
   const keep = 1 - rate;
   const scale = 1 / keep;
   // Unsigned h < keep·2³² as a signed compare of both sides xor the sign bit (stays in int32 registers).

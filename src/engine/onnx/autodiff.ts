@@ -3,6 +3,7 @@
 // sum gradients where a value feeds several nodes. The backward nodes are appended to the same
 // graph, so one session computes forward and backward and reuses the forward activations.
 import { type Graph, node } from '../../export/graph-builder.js';
+import { inferShapes } from './shapes.js';
 import { elementwiseVjps } from './vjp/elementwise.js';
 import { gatherVjps } from './vjp/gather.js';
 import { layerNormVjps } from './vjp/layer-norm.js';
@@ -48,6 +49,7 @@ export interface BackwardRequest {
  */
 export function appendBackward(g: Graph, req: BackwardRequest): Map<string, string> {
   const forward = g.nodes.slice();
+  const shapes = inferShapes(g);
   // Values that depend on some wrt value (forward order) ...
   const dependent = new Set(req.wrt);
   for (const n of forward) if (!PIECEWISE_CONSTANT.has(n.opType!) && n.input!.some((x) => dependent.has(x))) for (const y of n.output!) dependent.add(y);
@@ -70,7 +72,7 @@ export function appendBackward(g: Graph, req: BackwardRequest): Map<string, stri
     if (dy.every((d) => d === undefined)) continue;
     const vjp = VJPS[n.opType!];
     if (!vjp) throw new Error(`autodiff: no gradient for op ${n.opType} (node ${n.name}); supported: ${DIFFERENTIABLE_OPS.join(', ')}`);
-    const dx = vjp(g, n, dy);
+    const dx = vjp(g, n, dy, shapes);
     n.input!.forEach((x, k) => {
       if (!needed[k]) return;
       if (dx[k] === undefined) throw new Error(`autodiff: ${n.opType} node ${n.name} has no gradient for its input ${k} ("${x}")`);
@@ -83,4 +85,23 @@ export function appendBackward(g: Graph, req: BackwardRequest): Map<string, stri
     if (dw === undefined) throw new Error(`autodiff: "${w}" does not reach any seeded output`);
     return [w, dw];
   }));
+}
+
+/**
+ * Drop nodes none of whose outputs reaches a graph output, and initializers nothing reads: a VJP
+ * also builds the gradients of inputs nobody asked for (a dropout mask's, a constant's), and
+ * onnxruntime would run them.
+ */
+export function pruneDeadNodes(g: Graph): void {
+  const live = new Set(g.outputs.map((o) => o.name!));
+  const kept: typeof g.nodes = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (!n.output!.some((y) => live.has(y))) continue;
+    kept.push(n);
+    for (const x of n.input!) live.add(x);
+  }
+  g.nodes = kept.reverse();
+  g.initializers = g.initializers.filter((t) => live.has(t.name));
+  for (const [key, name] of g.constants) if (!live.has(name)) g.constants.delete(key);
 }

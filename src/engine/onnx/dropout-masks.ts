@@ -10,12 +10,19 @@ import type { HostTensor } from '../../model/safetensors.js';
 /** Mask per graph input name (DropoutSite.name). */
 export type DropoutMasks = Map<string, HostTensor>;
 
-/** The masks of every site for `rows` rows of `seqLen` tokens starting at row `d.firstRow` of the column `d.seed` belongs to. */
-export function dropoutMasks(sites: DropoutSite[], d: Dropout, rows: number, seqLen: number): DropoutMasks {
+/**
+ * The masks of every site for `rows` rows of `seqLen` tokens starting at row `d.firstRow` of the
+ * column `d.seed` belongs to. With `buffers`, each site's mask is drawn into its buffer (grown when
+ * too small) and returned as a view: valid until the next call.
+ */
+export function dropoutMasks(sites: DropoutSite[], d: Dropout, rows: number, seqLen: number, buffers?: Map<string, Float32Array>): DropoutMasks {
   return new Map(sites.map((s) => {
     const shape = s.dims.map((x) => (x === 'batch' ? rows : x === 'sequence' ? seqLen : Number(x)));
     const size = shape.reduce((a, b) => a * b, 1);
+    let buffer = buffers?.get(s.name);
+    if (buffers && (!buffer || buffer.length < size)) buffers.set(s.name, (buffer = new Float32Array(size)));
+    const out = buffer?.subarray(0, size) ?? new Float32Array(size);
     const first = (d.firstRow ?? 0) * (size / rows);
-    return [s.name, { shape, data: dropoutMultipliers(s.rate, d.seed, s.site, first, size) }];
+    return [s.name, { shape, data: dropoutMultipliers(s.rate, d.seed, s.site, first, size, out) }];
   }));
 }

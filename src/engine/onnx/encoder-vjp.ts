@@ -7,12 +7,12 @@
 // its HF name in the graph's layout (Linear weights [in, out], see toEngineLayout);
 // d_sentence_embedding float [batch, hidden]; in training mode (`dropout`), a mask per dropout site
 // (export/encoder-graph.ts dropoutSites), fed, not differentiated.
-// Outputs: `d_<HF name>` per weight, in HF layout (Linear weights [out, in]).
+// Outputs: `d_<HF name>` per weight, in the layout it is fed (Linear weights [in, out]); the word
+// embeddings' as rows (WORD_ROWS_GRAD).
 import { buildEncoderGraph } from '../../export/encoder-graph.js';
 import { addInput, addOutput, type Graph, node } from '../../export/graph-builder.js';
-import { isLinearWeight } from '../../model/dense.js';
 import type { ModelFolder } from '../../model/folder.js';
-import { appendBackward } from './autodiff.js';
+import { appendBackward, pruneDeadNodes } from './autodiff.js';
 
 export interface EncoderVjpGraph {
   graph: Graph;
@@ -38,16 +38,29 @@ export function feedableEncoderGraph(folder: ModelFolder, { opset = 18, dropout 
   return { graph: g, params };
 }
 
+/** The word embedding table, whose gradient the graph gives as rows (see WORD_ROWS_GRAD). */
+export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
+/**
+ * Output: d(looked-up word embedding rows) [batch, sequence, hidden]. The host adds row (b, t) to
+ * the table's gradient at token id input_ids[b, t]: a dense [vocab, hidden] gradient would be a
+ * scatter into a fresh 47 MB zero tensor and a copy out per run (MiniLM), most of it zeros.
+ */
+export const WORD_ROWS_GRAD = 'd_word_embedding_rows';
+
 export function buildEncoderVjpGraph(folder: ModelFolder, opts: EncoderGraphOptions = {}): EncoderVjpGraph {
   const { graph: g, params } = feedableEncoderGraph(folder, opts);
   const hidden = folder.config.hiddenSize;
   const seed = addInput(g, 'd_sentence_embedding', 'float', ['batch', hidden]);
-  const grads = appendBackward(g, { seeds: new Map([['sentence_embedding', seed]]), wrt: params.map((p) => p.name) });
+  const rows = g.nodes.find((n) => n.opType === 'Gather' && n.input![0] === WORD_EMBEDDINGS)!.output![0];
+  const dense = params.filter((p) => p.name !== WORD_EMBEDDINGS);
+  const grads = appendBackward(g, { seeds: new Map([['sentence_embedding', seed]]), wrt: [...dense.map((p) => p.name), rows] });
   g.outputs = [];
-  for (const p of params) {
-    const hfLayout = isLinearWeight(p.name) ? node(g, 'Transpose', [grads.get(p.name)!], { perm: [1, 0] }) : grads.get(p.name)!;
-    node(g, 'Identity', [hfLayout], {}, `d_${p.name}`);
-    addOutput(g, `d_${p.name}`, 'float', isLinearWeight(p.name) ? [...p.dims].reverse() : p.dims);
+  for (const p of dense) {
+    node(g, 'Identity', [grads.get(p.name)!], {}, `d_${p.name}`);
+    addOutput(g, `d_${p.name}`, 'float', p.dims);
   }
+  node(g, 'Identity', [grads.get(rows)!], {}, WORD_ROWS_GRAD);
+  addOutput(g, WORD_ROWS_GRAD, 'float', ['batch', 'sequence', hidden]);
+  pruneDeadNodes(g);
   return { graph: g, params };
 }

@@ -3,8 +3,8 @@
 // backward graph per column and sum the weight gradients. Same semantics as the tfjs
 // `lossAndGradients` (src/train/gradients.ts), dropout included: with a step seed, both engines
 // draw the same masks (dropout-masks.ts), and the backward pass of some rows redraws the masks of
-// their forward pass. The backward session holds every activation of the rows it is given, so it
-// runs on at most `backwardRows` rows at a time; cached_mnrl (GradCache) runs both passes in
+// their forward pass. The backward session holds every activation of the rows it is given, so
+// both passes run on chunks of about `chunkTokens` tokens; cached_mnrl (GradCache) runs them in
 // mini-batches of `mini_batch_size` rows.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +20,7 @@ import type { TensorMap } from '../../model/safetensors.js';
 import type { TokenBatch } from '../../model/tokenizer.js';
 import { type DropoutMasks, dropoutMasks } from './dropout-masks.js';
 import { embeddingLossAndGradients } from './embedding-loss.js';
-import { buildEncoderVjpGraph, feedableEncoderGraph } from './encoder-vjp.js';
+import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_EMBEDDINGS, WORD_ROWS_GRAD } from './encoder-vjp.js';
 
 /** The forward and backward sessions of one mode. */
 interface Passes {
@@ -36,8 +36,10 @@ export interface OnnxTrainState {
   dropout: DropoutSite[];
   hidden: number;
   withTokenTypes: boolean;
-  /** Rows per backward run for mnrl and margin_mse: bounds the activations held at once. */
-  backwardRows: number;
+  /** Tokens (rows × sequence length) per run for mnrl and margin_mse: bounds the activations held at once. */
+  chunkTokens: number;
+  /** Dropout mask buffers by site, reused from run to run (fresh 100 MB arrays cost more than drawing the masks). */
+  maskBuffers: Map<string, Float32Array>;
   /** Trainable weights by HF name in engine layout (Linear [in, out]); fed every step, so the caller updates them in place. */
   weights: TensorMap;
   executionProvider: string;
@@ -47,8 +49,8 @@ export interface OnnxTrainState {
 }
 
 export interface OnnxTrainOptions {
-  /** Default 16. */
-  backwardRows?: number;
+  /** Tokens per run (mnrl, margin_mse); default 2048, e.g. 16 rows of 128 tokens. */
+  chunkTokens?: number;
   /** onnxruntime intra-op threads; default one per core. */
   threads?: number;
   /** onnxruntime execution provider (cpu, cuda, dml, coreml); default cpu. */
@@ -66,14 +68,17 @@ const EP_HINTS: Record<string, string> = {
 
 /** Build the graphs and open their sessions once (batch and sequence axes are dynamic). */
 export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainOptions = {}): Promise<OnnxTrainState> {
-  const backwardRows = opts.backwardRows ?? 16;
-  if (!Number.isInteger(backwardRows) || backwardRows < 1) throw new Error(`onnx engine: backwardRows must be a positive integer, not ${backwardRows}`);
+  const chunkTokens = opts.chunkTokens ?? 2048;
+  if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new Error(`onnx engine: chunkTokens must be a positive integer, not ${chunkTokens}`);
   const threads = opts.threads ?? os.availableParallelism();
   const executionProvider = opts.executionProvider ?? 'cpu';
   const sessionOpts: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     executionProviders: [executionProvider],
     graphOptimizationLevel: 'all',
+    // Memory patterns are planned per input shape; chunk shapes change every run, and the plans
+    // kept for each grew peak RSS from 2.1 to 4.4 GB on the MiniLM benchmark (no speed lost without).
+    enableMemPattern: false,
     // Off the CPU provider, a node the provider lacks must be an error now, not a silent fallback to the CPU.
     extra: executionProvider === 'cpu' ? {} : { session: { disable_cpu_ep_fallback: '1' } },
   };
@@ -112,7 +117,8 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
       dropout,
       hidden: folder.config.hiddenSize,
       withTokenTypes: folder.config.modelType === 'bert',
-      backwardRows,
+      chunkTokens,
+      maskBuffers: new Map(),
       weights,
       executionProvider,
       threads,
@@ -146,6 +152,16 @@ function chunks(rows: number, size: number): [number, number][] {
   return out;
 }
 
+/** The word table's gradient += each token's row of `d` at its id (Gather's VJP, on the host: see WORD_ROWS_GRAD). */
+function addRowsAtIds(sums: Map<string, Float32Array>, tableSize: number, d: Float32Array, ids: Int32Array, H: number): void {
+  let table = sums.get(WORD_EMBEDDINGS);
+  if (!table) sums.set(WORD_EMBEDDINGS, (table = new Float32Array(tableSize)));
+  for (let t = 0; t < ids.length; t++) {
+    const at = ids[t] * H;
+    for (let h = 0; h < H; h++) table[at + h] += d[t * H + h];
+  }
+}
+
 /** Sentence embeddings [rows·H] of a token batch in eval mode, with the current `s.weights`. */
 export async function onnxEmbed(s: OnnxTrainState, batch: TokenBatch): Promise<Float32Array> {
   const out = await s.eval.forward.run({ ...tokenFeeds(s, batch), ...tensorFeeds(s.weights) }, ['sentence_embedding']);
@@ -162,13 +178,15 @@ export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, b
   // Masks of rows [a, b) of column c: the same in both passes (ST's RandContext) and for any chunking.
   const draw = (c: number, a: number, rows: TokenBatch): DropoutMasks => {
     const d = columnDropout(stepSeed, c, a);
-    return d ? dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen) : new Map();
+    return d ? dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers) : new Map();
   };
+  // Both passes run on the same row ranges: mini-batches (cached_mnrl) or chunks of about chunkTokens tokens.
+  const units = columns.map((col) => chunks(col.batchSize, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(s.chunkTokens / col.seqLen))));
 
   const embeddings: Float32Array[] = [];
   for (const [c, col] of columns.entries()) {
     const e = new Float32Array(col.batchSize * H);
-    for (const [a, b] of chunks(col.batchSize, cached ? cfg.mini_batch_size : col.batchSize)) {
+    for (const [a, b] of units[c]) {
       const rows = sliceRows(col, a, b);
       const out = await passes.forward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)) }, ['sentence_embedding']);
       e.set(out.sentence_embedding.data as Float32Array, a * H);
@@ -178,22 +196,24 @@ export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, b
   const lossCfg = cached ? { ...cfg, name: 'mnrl' as const } : cfg;
   const { loss, grads: dEmb } = await embeddingLossAndGradients(lossCfg, { hidden: H, columns: embeddings }, batch.teacherMargins);
 
-  const sums = new Map([...s.weights].map(([name, w]) => [name, new Float32Array(w.data.length)]));
+  // The first run's gradients become the sums; later runs add into them.
+  const sums = new Map<string, Float32Array>();
   for (const [c, col] of columns.entries()) {
-    for (const [a, b] of chunks(col.batchSize, cached ? cfg.mini_batch_size : s.backwardRows)) {
+    for (const [a, b] of units[c]) {
       const rows = sliceRows(col, a, b);
       const seed = new ort.Tensor('float32', dEmb[c].slice(a * H, b * H), [b - a, H]);
       const out = await passes.backward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)), d_sentence_embedding: seed });
-      for (const [name, acc] of sums) {
+      for (const name of s.weights.keys()) {
+        if (name === WORD_EMBEDDINGS) continue;
         const g = out[`d_${name}`].data as Float32Array;
-        for (let i = 0; i < g.length; i++) acc[i] += g[i];
+        const acc = sums.get(name);
+        if (!acc) sums.set(name, g);
+        else for (let i = 0; i < g.length; i++) acc[i] += g[i];
       }
+      addRowsAtIds(sums, s.weights.get(WORD_EMBEDDINGS)!.data.length, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, H);
     }
   }
-  // The graph gives HF layout; the engine (and its optimizer state) keeps Linear weights [in, out].
-  const grads: TensorMap = new Map([...sums].map(([name, data]) => {
-    const dims = s.weights.get(name)!.shape;
-    return [name, toEngineLayout(name, { shape: isLinearWeight(name) ? [...dims].reverse() : dims, data })];
-  }));
+  // The graph's gradients come in the fed (engine) layout, Linear weights [in, out].
+  const grads: TensorMap = new Map([...sums].map(([name, data]) => [name, { shape: s.weights.get(name)!.shape, data }]));
   return { loss, grads };
 }

@@ -9,7 +9,7 @@ import { unbroadcast } from './unbroadcast.js';
  * dβ = Σ dy, dγ = Σ dy x̂ (over the leading dims); with d = dy γ,
  * dx = (d - mean(d) - x̂ mean(d x̂)) / σ. x̂ and 1/σ are recomputed from x (cheap, [..., H]).
  */
-const layerNorm: Vjp = (g, n, [dy]) => {
+const layerNorm: Vjp = (g, n, [dy], shapes) => {
   const [x, gamma, beta] = inputs(n);
   if (attrInt(n, 'axis', -1) !== -1) throw new Error(`autodiff: LayerNormalization node ${n.name}: only axis -1 is differentiable`);
   const epsAttr = n.attribute?.find((a) => a.name === 'epsilon');
@@ -21,7 +21,8 @@ const layerNorm: Vjp = (g, n, [dy]) => {
   const xhat = node(g, 'Mul', [centred, rstd]);
   const d = node(g, 'Mul', [dy!, gamma]);
   const dx = node(g, 'Mul', [node(g, 'Sub', [node(g, 'Sub', [d, mean(d)]), node(g, 'Mul', [xhat, mean(node(g, 'Mul', [d, xhat]))])]), rstd]);
-  return [dx, unbroadcast(g, node(g, 'Mul', [dy!, xhat]), gamma), beta ? unbroadcast(g, dy!, beta) : undefined];
+  const y = shapes.get(n.output![0]);
+  return [dx, unbroadcast(g, node(g, 'Mul', [dy!, xhat]), gamma, y, shapes.get(gamma)), beta ? unbroadcast(g, dy!, beta, y, shapes.get(beta)) : undefined];
 };
 
 export const layerNormVjps: Record<string, Vjp> = { LayerNormalization: layerNorm };
