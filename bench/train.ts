@@ -71,9 +71,22 @@ for (let s = 0; s <= steps; s++) {
   console.log(`${engineName} step ${s}${s === 0 ? ' (warm-up)' : ''}: ${dt.toFixed(2)} s, ${(B / dt).toFixed(2)} triples/s, loss ${l.toFixed(4)} (query ${batch.query.seqLen} / passage ${batch.positive.seqLen} tokens)`);
 }
 await engine.dispose();
+if (profile) printProfile(profile);
 const med = median(times);
 console.log(JSON.stringify({
   bench: 'train', engine: engineName, run_by: engine.description.replace(/^densetrain: /, ''), loss: loss.name,
   mini_batch_size: loss.name === 'cached_mnrl' ? mini : null, batch: B, steps, median_step_s: +med.toFixed(3),
   triples_per_s: +(B / med).toFixed(3), peak_rss_mb: Math.round(peakRssMb()),
 }));
+
+/** Kernel time by op type in the training sessions' onnxruntime profiles (Chrome trace JSON). */
+function printProfile(dir: string): void {
+  for (const file of fs.readdirSync(dir).filter((f) => f.startsWith('train-') && f.endsWith('.json'))) {
+    const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args: { op_name?: string } }[];
+    const byOp = new Map<string, number>();
+    for (const e of events) if (e.cat === 'Node' && e.name.endsWith('_kernel_time')) byOp.set(e.args.op_name!, (byOp.get(e.args.op_name!) ?? 0) + e.dur);
+    const total = [...byOp.values()].reduce((a, b) => a + b, 0);
+    const top = [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([op, d]) => `${op} ${((100 * d) / total).toFixed(0)}%`);
+    console.log(`profile ${file}: kernels ${(total / 1e6).toFixed(2)} s over all steps; ${top.join(', ')}`);
+  }
+}
