@@ -35,6 +35,8 @@ export interface ReadState {
 export interface RecordStats {
   records: number;
   skipped: number;
+  /** Lines written to rejected.jsonl (one rejection may skip many records, e.g. a file without the columns). */
+  rejections?: number;
   languages: Record<string, number>;
 }
 
@@ -80,6 +82,7 @@ export function makeRecordReader(ctx: RecordContext, read: ReadState, stats: Rec
     }
     ctx.rejects.write({ file: src.path, loc, field, reason, record });
     stats.skipped += count;
+    stats.rejections = (stats.rejections ?? 0) + 1;
   };
 
   const accept = (src: Source, raw: RawRecord): Triple | null => {

@@ -19,9 +19,20 @@ export interface RejectLog {
   close(): void;
 }
 
-/** A fresh run replaces an old log; a resumed run appends to it. */
-export function openRejectLog(file: string, append: boolean): RejectLog {
-  if (!append) fs.rmSync(file, { force: true });
+/**
+ * A fresh run (`keep` undefined) replaces an old log. A resumed run keeps the first `keep` lines,
+ * those its checkpoint had written: the pipeline reads ahead of training, so a run that stopped
+ * may have logged records it will read, and log, again.
+ */
+export function openRejectLog(file: string, keep?: number): RejectLog {
+  if (keep === undefined) fs.rmSync(file, { force: true });
+  else if (fs.existsSync(file)) {
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+    if (lines.length > keep) {
+      fs.writeFileSync(`${file}.tmp`, lines.slice(0, keep).map((l) => l + '\n').join(''));
+      fs.renameSync(`${file}.tmp`, file);
+    }
+  }
   let fd: number | null = null;
   return {
     path: file,

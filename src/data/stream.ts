@@ -73,7 +73,8 @@ export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): Tr
   const beirColumns = { ...data.columns, query: 'query', positive: 'positive', negatives: null, positive_score: null, negative_scores: null };
   if (data.columns.language !== '$file') beirColumns.language = null;
   const beirMapping = compileMapping(beirColumns, required);
-  const rejects = openRejectLog(path.join(recipe.train.output_dir, 'rejected.jsonl'), opts.resume !== undefined);
+  // A checkpoint from before rejection counting (no `rejections`) keeps the whole log.
+  const rejects = openRejectLog(path.join(recipe.train.output_dir, 'rejected.jsonl'), opts.resume ? (opts.resume.stats.rejections ?? Infinity) : undefined);
   const seed = recipe.train.seed;
   const endless = recipe.train.max_steps !== null;
   const batchSize = recipe.train.batch_size;

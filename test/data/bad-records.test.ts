@@ -131,3 +131,27 @@ describe('bad files', () => {
     await expect(collect(openTrainingStream(recipe, { tokenize: false }))).rejects.toThrow(/de\.parquet: row group 1, row 0: field "answer": empty/);
   });
 });
+
+describe('rejected.jsonl on resume', () => {
+  test('a run resumed from a checkpoint logs each bad record once, as an uninterrupted run does', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'data.jsonl');
+    // 24 lines, every fourth one bad: batches of 4 good records, rejections all along the file.
+    const lines = fixtureRecords().slice(0, 18).map((r) => JSON.stringify(r));
+    for (let i = 3; i <= lines.length; i += 4) lines.splice(i, 0, JSON.stringify({ query: `bad ${i}` }));
+    fs.writeFileSync(file, lines.join('\n') + '\n');
+    const recipe = recipeWith(dir, { train: [file], shuffle: false, on_bad_record: 'skip', num_negatives: 0 });
+    await collect(openTrainingStream(recipe, { tokenize: false }));
+    const whole = rejected(dir);
+    expect(whole.length).toBe(lines.length - 18);
+
+    // Stop after one batch: the pipeline has read (and logged) ahead of it.
+    const head = openTrainingStream(recipe, { tokenize: false });
+    await head.next();
+    const state = JSON.parse(JSON.stringify(head.state()));
+    await collect(head); // read on, as a run that crashed later would have
+    await head.close();
+    await collect(openTrainingStream(recipe, { tokenize: false, resume: state }));
+    expect(rejected(dir)).toEqual(whole);
+  });
+});
