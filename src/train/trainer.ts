@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type BeirSet, readBeir } from '../data/beir.js';
-import { openTrainingStream } from '../data/stream.js';
+import { openTrainingStream, type TrainingStream } from '../data/stream.js';
+import type { TrainingBatch } from '../data/triple.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { writeReport } from '../eval/report.js';
 import { weightShapes } from '../model/config.js';
@@ -108,23 +109,24 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   const moments = from ? readOptimizer(from, weightShapes(folder.config), state.step) : undefined;
   const engine = await openEngine(recipe, folder, moments);
   log(engine.description);
-  if (from) {
-    keepMetricsUpTo(metricsFile, state.step);
-    log(`resuming from ${from} at step ${state.step}`);
-  } else {
-    state.total_steps = await countTotalSteps(recipe, log);
-    if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
-  }
-  const total = state.total_steps;
-  const warmup = warmupSteps(recipe, total);
-  const adamCfg = { ...ADAMW_DEFAULTS, weightDecay: t.weight_decay };
-  const stream = openTrainingStream(recipe, { resume: state.data_state as never });
-  const evals: Record<string, number>[] = [];
-  let lastMetrics: MetricsRow | undefined;
-  const bar = progress('train');
-  const evalSet = recipe.eval ? readBeir(recipe.eval.data, recipe.eval.split) : undefined;
-
+  let stream: TrainingStream<TrainingBatch> | undefined;
   try {
+    if (from) {
+      keepMetricsUpTo(metricsFile, state.step);
+      log(`resuming from ${from} at step ${state.step}`);
+    } else {
+      state.total_steps = await countTotalSteps(recipe, log);
+      if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
+    }
+    const total = state.total_steps;
+    const warmup = warmupSteps(recipe, total);
+    const adamCfg = { ...ADAMW_DEFAULTS, weightDecay: t.weight_decay };
+    stream = openTrainingStream(recipe, { resume: state.data_state as never });
+    const evals: Record<string, number>[] = [];
+    let lastMetrics: MetricsRow | undefined;
+    const bar = progress('train');
+    const evalSet = recipe.eval ? readBeir(recipe.eval.data, recipe.eval.split) : undefined;
+
     if (evalSet && state.step === 0) {
       const e = await evaluate(engine, evalSet);
       evals.push(e);
@@ -189,7 +191,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     writeReport(out);
     return { steps: state.step, finalDir, lastMetrics, evals };
   } finally {
-    await stream.close();
+    await stream?.close();
     await engine.dispose();
   }
 }
