@@ -102,6 +102,28 @@ describe.each(['tfjs', 'onnx'])('train on the %s engine', (engine) => {
     // Kept: the last two checkpoints.
     expect(listCheckpoints(path.join(tmp, `straight-${engine}`)).map((c) => c.step)).toEqual([15, 20]);
   });
+
+  it('a NaN loss stops the run with a clear error and leaves the last good checkpoint intact', async () => {
+    const r = recipe(`nan-${engine}`, { 'train.engine': engine, 'train.max_steps': '4', 'train.save_every': '2' });
+    await train(r, quiet);
+    const before = fs.readFileSync(path.join(r.train.output_dir, 'checkpoints', 'step-4', 'model.safetensors'));
+    await expect(train(recipe(`nan-${engine}`, { 'train.engine': engine, 'train.max_steps': '8', 'train.save_every': '2', 'train.resume': 'latest', 'loss.scale': '1e39' }), quiet))
+      .rejects.toThrow(/loss is (NaN|Infinity) at step 5.*checkpoints\/step-4/);
+    expect(fs.readFileSync(path.join(r.train.output_dir, 'checkpoints', 'step-4', 'model.safetensors'))).toEqual(before);
+  });
+
+  it('margin_mse with gradient accumulation 2 x 4 equals one batch of 8 (dropout off)', async () => {
+    const common = { 'loss.name': 'margin_mse', 'data.shuffle': 'false', 'train.max_steps': '2', 'train.schedule': 'constant', 'train.warmup_steps': '0', 'train.max_grad_norm': 'null' };
+    // Without dropout: a batch of 8 and two of 4 cannot draw the same masks.
+    const whole = await train(recipe(`accum-whole-${engine}`, { 'train.engine': engine, ...common, 'train.batch_size': '8' }, `${FIX}tiny-bert`), quiet);
+    const split = await train(recipe(`accum-split-${engine}`, { 'train.engine': engine, ...common, 'train.batch_size': '4', 'train.gradient_accumulation_steps': '2' }, `${FIX}tiny-bert`), quiet);
+    const a = readSafetensors(path.join(whole.finalDir, 'model.safetensors'));
+    const b = readSafetensors(path.join(split.finalDir, 'model.safetensors'));
+    let worst = 0;
+    for (const [k, t] of a) t.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.get(k)!.data[i]))));
+    expect(worst).toBeLessThan(1e-6);
+    expect(readRows(path.join(tmp, `accum-split-${engine}`)).map((x) => x.loss)).toEqual(readRows(path.join(tmp, `accum-whole-${engine}`)).map((x) => x.loss).map((l) => expect.closeTo(l, 5)));
+  });
 });
 
 // Both engines run the same math (losses, dropout masks, AdamW, schedule, clipping) in float32 with
@@ -148,29 +170,6 @@ describe('train', () => {
       expect(fs.existsSync(path.join(tmp, name, 'metrics.jsonl')), name).toBe(false);
       expect(listCheckpoints(path.join(tmp, name)), name).toEqual([]);
     }
-  });
-
-
-  it('a NaN loss stops the run with a clear error and leaves the last good checkpoint intact', async () => {
-    const r = recipe('nan', { 'train.max_steps': '4', 'train.save_every': '2' });
-    await train(r, quiet);
-    const before = fs.readFileSync(path.join(r.train.output_dir, 'checkpoints', 'step-4', 'model.safetensors'));
-    await expect(train(recipe('nan', { 'train.max_steps': '8', 'train.save_every': '2', 'train.resume': 'latest', 'loss.scale': '1e39' }), quiet))
-      .rejects.toThrow(/loss is (NaN|Infinity) at step 5.*checkpoints\/step-4/);
-    expect(fs.readFileSync(path.join(r.train.output_dir, 'checkpoints', 'step-4', 'model.safetensors'))).toEqual(before);
-  });
-
-  it('margin_mse with gradient accumulation 2 x 4 equals one batch of 8 (dropout off)', async () => {
-    const common = { 'loss.name': 'margin_mse', 'data.shuffle': 'false', 'train.max_steps': '2', 'train.schedule': 'constant', 'train.warmup_steps': '0', 'train.max_grad_norm': 'null' };
-    // Without dropout: a batch of 8 and two of 4 cannot draw the same masks.
-    const whole = await train(recipe('accum-whole', { ...common, 'train.batch_size': '8' }, `${FIX}tiny-bert`), quiet);
-    const split = await train(recipe('accum-split', { ...common, 'train.batch_size': '4', 'train.gradient_accumulation_steps': '2' }, `${FIX}tiny-bert`), quiet);
-    const a = readSafetensors(path.join(whole.finalDir, 'model.safetensors'));
-    const b = readSafetensors(path.join(split.finalDir, 'model.safetensors'));
-    let worst = 0;
-    for (const [k, t] of a) t.data.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b.get(k)!.data[i]))));
-    expect(worst).toBeLessThan(1e-6);
-    expect(readRows(path.join(tmp, 'accum-split')).map((x) => x.loss)).toEqual(readRows(path.join(tmp, 'accum-whole')).map((x) => x.loss).map((l) => expect.closeTo(l, 5)));
   });
 
   it('a run killed with SIGKILL while writing a checkpoint resumes from the previous one', async () => {
