@@ -47,6 +47,11 @@ export function toEngineLayout(name: string, t: HostTensor): HostTensor {
   return isLinearWeight(name) ? transpose2d(t) : t;
 }
 
+/** toEngineLayout for every tensor of a map (weights or optimizer moments), either way. */
+export function mapToEngineLayout(m: TensorMap): TensorMap {
+  return new Map([...m].map(([name, t]) => [name, toEngineLayout(name, t)]));
+}
+
 export async function loadModel(dir: string, opts: FolderOptions = {}): Promise<SentenceModel> {
   return modelFromFolder(readModelFolder(dir, opts));
 }

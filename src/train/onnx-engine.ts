@@ -6,16 +6,11 @@ import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients } from '../engine
 import type { LossConfig } from '../losses/batch.js';
 import { encodeInBatches, promptText } from '../model/encode-batches.js';
 import type { ModelFolder } from '../model/folder.js';
-import { toEngineLayout } from '../model/model.js';
+import { mapToEngineLayout } from '../model/model.js';
 import type { TensorMap } from '../model/safetensors.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import type { TrainEngine } from './engine.js';
 import { addGradients, type HostMoments, hostAdamwStep, hostClip, hostGlobalNorm, scaleGradients, zeroMoments } from './host-optim.js';
-
-/** Engine layout <-> Hugging Face layout (Linear weights transposed; its own inverse). */
-function relayout(m: TensorMap): TensorMap {
-  return new Map([...m].map(([name, t]) => [name, toEngineLayout(name, t)]));
-}
 
 export interface OnnxEngineOptions {
   /** onnxruntime execution provider: cpu (default), cuda, dml, coreml. */
@@ -27,7 +22,7 @@ export interface OnnxEngineOptions {
 export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, moments?: HostMoments, opts: OnnxEngineOptions = {}): Promise<TrainEngine> {
   const state = await createOnnxTrainState(folder, opts);
   const params = state.weights;
-  const opt = moments ? { step: moments.step, m: relayout(moments.m), v: relayout(moments.v) } : zeroMoments(params);
+  const opt = moments ? { step: moments.step, m: mapToEngineLayout(moments.m), v: mapToEngineLayout(moments.v) } : zeroMoments(params);
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   let grads: TensorMap | undefined;
 
@@ -56,10 +51,10 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
     },
     weights() {
       const out: TensorMap = new Map(folder.weights);
-      for (const [name, t] of relayout(params)) out.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
+      for (const [name, t] of mapToEngineLayout(params)) out.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
       return out;
     },
-    moments: () => ({ step: opt.step, m: relayout(opt.m), v: relayout(opt.v) }),
+    moments: () => ({ step: opt.step, m: mapToEngineLayout(opt.m), v: mapToEngineLayout(opt.v) }),
     dispose: () => state.release(),
   };
 }

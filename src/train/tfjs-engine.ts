@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend } from '../engine/backend.js';
 import type { LossConfig } from '../losses/batch.js';
 import type { ModelFolder } from '../model/folder.js';
-import { modelFromFolder, toEngineLayout } from '../model/model.js';
+import { mapToEngineLayout, modelFromFolder } from '../model/model.js';
 import type { TensorMap } from '../model/safetensors.js';
 import { adamwStep, type AdamWState, disposeAdamW, initAdamW } from './adamw.js';
 import { clipGradients, globalNorm } from './clip.js';
@@ -12,15 +12,10 @@ import type { TrainEngine } from './engine.js';
 import { lossAndGradients } from './gradients.js';
 import type { HostMoments } from './host-optim.js';
 
-/** Moments between checkpoint layout (Hugging Face) and tfjs tensors in engine layout; the conversion is its own inverse. */
-function relayout(m: TensorMap): TensorMap {
-  return new Map([...m].map(([name, t]) => [name, toEngineLayout(name, t)]));
-}
-
 export async function openTfjsEngine(folder: ModelFolder, loss: LossConfig, moments?: HostMoments): Promise<TrainEngine> {
   const backend = await initBackend();
   const model = modelFromFolder(folder);
-  const toTensors = (m: TensorMap) => new Map([...relayout(m)].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')]));
+  const toTensors = (m: TensorMap) => new Map([...mapToEngineLayout(m)].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')]));
   const opt: AdamWState = moments ? { step: moments.step, m: toTensors(moments.m), v: toTensors(moments.v) } : initAdamW(model.params);
   let grads: Map<string, tf.Tensor> | undefined;
 
@@ -29,7 +24,7 @@ export async function openTfjsEngine(folder: ModelFolder, loss: LossConfig, mome
     grads = undefined;
   };
   const download = (m: Map<string, tf.Tensor>): TensorMap =>
-    relayout(new Map([...m].map(([n, t]) => [n, { shape: t.shape, data: t.dataSync() as Float32Array }])));
+    mapToEngineLayout(new Map([...m].map(([n, t]) => [n, { shape: t.shape, data: t.dataSync() as Float32Array }])));
 
   return {
     name: 'tfjs',

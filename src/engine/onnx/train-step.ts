@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type DropoutSite, dropoutSites } from '../../export/encoder-graph.js';
+import type { Graph } from '../../export/graph-builder.js';
 import { writeOnnxModel } from '../../export/onnx-file.js';
 import { columnDropout, type LossBatch, type LossConfig, sliceRows } from '../../losses/batch.js';
 import { isLinearWeight } from '../../model/dense.js';
@@ -22,17 +23,17 @@ import { type DropoutMasks, dropoutMasks } from './dropout-masks.js';
 import { embeddingLossAndGradients } from './embedding-loss.js';
 import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_EMBEDDINGS, WORD_ROWS_GRAD } from './encoder-vjp.js';
 
-/** The forward and backward sessions of one mode. */
-interface Passes {
-  forward: ort.InferenceSession;
-  backward: ort.InferenceSession;
-}
+export type Mode = 'eval' | 'train';
+export type Pass = 'forward' | 'backward';
 
 export interface OnnxTrainState {
-  /** No dropout: evaluation embeddings, and steps without a seed. */
-  eval: Passes;
-  /** Dropout masks fed per site (the eval passes when every rate is 0). */
-  train: Passes;
+  /**
+   * The session of a pass in a mode: eval without dropout (evaluation, steps without a seed),
+   * train with a mask fed per dropout site (eval's graphs when every rate is 0). Training's and
+   * eval's forward are opened up front, so a provider problem shows before training; eval's
+   * backward on first use (training never needs it).
+   */
+  session(mode: Mode, pass: Pass): Promise<ort.InferenceSession>;
   dropout: DropoutSite[];
   hidden: number;
   withTokenTypes: boolean;
@@ -61,7 +62,7 @@ export interface OnnxTrainOptions {
 
 /** What a user can do when a provider does not open (the README's "GPU" section says more). */
 const EP_HINTS: Record<string, string> = {
-  cuda: '. onnxruntime-node downloads its CUDA 12 provider at install time on Linux x64: reinstall it without onnxruntime-node-install=skip in .npmrc, or use train.execution_provider cpu',
+  cuda: '. onnxruntime-node gets its CUDA 12 provider at install time on Linux x64, which this project\'s .npmrc skips: run ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (CUDA 12, cuDNN 9), or use train.execution_provider cpu',
   dml: '. DirectML comes with onnxruntime-node on Windows only',
   coreml: '. CoreML comes with onnxruntime-node on macOS only',
 };
@@ -92,46 +93,52 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
       throw new Error(`onnx engine: onnxruntime could not open the ${path.basename(file, '.onnx')} graph on the ${executionProvider} execution provider: ${(e as Error).message}${hint}`);
     }
   };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-onnx-'));
-  try {
-    const open = async (dropout: boolean) => {
-      const mode = dropout ? 'train' : 'eval';
-      const fwdFile = path.join(dir, `${mode}-forward.onnx`), bwdFile = path.join(dir, `${mode}-backward.onnx`);
-      const forward = feedableEncoderGraph(folder, { dropout });
-      writeOnnxModel(forward.graph, fwdFile);
-      writeOnnxModel(buildEncoderVjpGraph(folder, { dropout }).graph, bwdFile);
-      return { passes: { forward: await create(fwdFile), backward: await create(bwdFile) }, params: forward.params };
-    };
-    const dropout = dropoutSites(folder.config);
-    const { passes: evalPasses, params } = await open(false);
-    // The fed weights are exactly the graph's parameters (e.g. XLM-R's single token type row).
-    const weights: TensorMap = new Map(params.map((p) => {
-      const t = toEngineLayout(p.name, folder.weights.get(p.name)!);
-      return [p.name, { shape: p.dims, data: Float32Array.from(t.data.subarray(0, p.dims.reduce((a, b) => a * b, 1))) }];
-    }));
-    const train = dropout.length > 0 ? (await open(true)).passes : evalPasses;
-    const sessions = new Set([evalPasses, train].flatMap((p) => [p.forward, p.backward]));
-    return {
-      eval: evalPasses,
-      train,
-      dropout,
-      hidden: folder.config.hiddenSize,
-      withTokenTypes: folder.config.modelType === 'bert',
-      chunkTokens,
-      maskBuffers: new Map(),
-      weights,
-      executionProvider,
-      threads,
-      release: async () => {
-        for (const x of sessions) {
-          if (opts.profileDir) await x.endProfiling();
-          await x.release();
-        }
-      },
-    };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  const open = async (name: string, graph: Graph) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-onnx-'));
+    try {
+      const file = path.join(dir, `${name}.onnx`);
+      writeOnnxModel(graph, file);
+      return await create(file);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  const dropout = dropoutSites(folder.config);
+  const evalForward = feedableEncoderGraph(folder);
+  const opened = new Map<string, Promise<ort.InferenceSession>>();
+  const session = (mode: Mode, pass: Pass) => {
+    const masks = mode === 'train' && dropout.length > 0;
+    const name = `${masks ? 'train' : 'eval'}-${pass}`;
+    let s = opened.get(name);
+    if (!s) {
+      const graph = pass === 'backward' ? buildEncoderVjpGraph(folder, { dropout: masks }).graph : masks ? feedableEncoderGraph(folder, { dropout: true }).graph : evalForward.graph;
+      opened.set(name, (s = open(name, graph)));
+    }
+    return s;
+  };
+  await Promise.all([session('eval', 'forward'), session('train', 'forward'), session('train', 'backward')]);
+  // The fed weights are exactly the graph's parameters (e.g. XLM-R's single token type row).
+  const weights: TensorMap = new Map(evalForward.params.map((p) => {
+    const t = toEngineLayout(p.name, folder.weights.get(p.name)!);
+    return [p.name, { shape: p.dims, data: Float32Array.from(t.data.subarray(0, p.dims.reduce((a, b) => a * b, 1))) }];
+  }));
+  return {
+    session,
+    dropout,
+    hidden: folder.config.hiddenSize,
+    withTokenTypes: folder.config.modelType === 'bert',
+    chunkTokens,
+    maskBuffers: new Map(),
+    weights,
+    executionProvider,
+    threads,
+    release: async () => {
+      for (const x of await Promise.all(opened.values())) {
+        if (opts.profileDir) await x.endProfiling();
+        await x.release();
+      }
+    },
+  };
 }
 
 function tokenFeeds(s: OnnxTrainState, b: TokenBatch): Record<string, ort.Tensor> {
@@ -164,7 +171,7 @@ function addRowsAtIds(sums: Map<string, Float32Array>, tableSize: number, d: Flo
 
 /** Sentence embeddings [rows·H] of a token batch in eval mode, with the current `s.weights`. */
 export async function onnxEmbed(s: OnnxTrainState, batch: TokenBatch): Promise<Float32Array> {
-  const out = await s.eval.forward.run({ ...tokenFeeds(s, batch), ...tensorFeeds(s.weights) }, ['sentence_embedding']);
+  const out = await (await s.session('eval', 'forward')).run({ ...tokenFeeds(s, batch), ...tensorFeeds(s.weights) }, ['sentence_embedding']);
   return out.sentence_embedding.data as Float32Array;
 }
 
@@ -172,7 +179,8 @@ export async function onnxEmbed(s: OnnxTrainState, batch: TokenBatch): Promise<F
 export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, batch: LossBatch, stepSeed?: number): Promise<{ loss: number; grads: TensorMap }> {
   const columns = [batch.query, batch.positive, ...batch.negatives];
   const cached = cfg.name === 'cached_mnrl';
-  const passes = stepSeed === undefined ? s.eval : s.train;
+  const mode: Mode = stepSeed === undefined ? 'eval' : 'train';
+  const forward = await s.session(mode, 'forward'), backward = await s.session(mode, 'backward');
   const weights = tensorFeeds(s.weights);
   const H = s.hidden;
   // Masks of rows [a, b) of column c: the same in both passes (ST's RandContext) and for any chunking.
@@ -188,7 +196,7 @@ export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, b
     const e = new Float32Array(col.batchSize * H);
     for (const [a, b] of units[c]) {
       const rows = sliceRows(col, a, b);
-      const out = await passes.forward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)) }, ['sentence_embedding']);
+      const out = await forward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)) }, ['sentence_embedding']);
       e.set(out.sentence_embedding.data as Float32Array, a * H);
     }
     embeddings.push(e);
@@ -202,7 +210,7 @@ export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, b
     for (const [a, b] of units[c]) {
       const rows = sliceRows(col, a, b);
       const seed = new ort.Tensor('float32', dEmb[c].slice(a * H, b * H), [b - a, H]);
-      const out = await passes.backward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)), d_sentence_embedding: seed });
+      const out = await backward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)), d_sentence_embedding: seed });
       for (const name of s.weights.keys()) {
         if (name === WORD_EMBEDDINGS) continue;
         const g = out[`d_${name}`].data as Float32Array;
