@@ -48,6 +48,11 @@ export function rowScalars(row: Record<string, number>): Record<string, number> 
   return out;
 }
 
+/** An evaluation's metrics as TensorBoard tags: `ndcg@10` -> `eval/ndcg@10`. */
+export function evalScalars(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`eval/${k}`, v]));
+}
+
 export interface EventFields {
   wallTime: number;
   step: number;
