@@ -1,6 +1,7 @@
 // What a model card says about training, from the run itself: the recipe (model, loss,
 // hyperparameters), the data pipeline's counts at the saved step (files, records, languages), the
 // engine's first line, and the latest evaluation.
+import fs from 'node:fs';
 import type { PipelineState } from '../data/stream.js';
 import type { ModelCardInfo } from '../model/model-card.js';
 import type { TrainerState } from './checkpoint.js';
@@ -9,6 +10,17 @@ import type { Recipe } from './recipe.js';
 export interface LastEval {
   step: number;
   metrics: Record<string, number>;
+}
+
+/** The last evaluation in metrics.jsonl (its `eval_*` columns), so a resumed run's cards keep it until the next one. */
+export function lastEvalFromMetrics(file: string): LastEval | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number>);
+  for (const row of rows.reverse()) {
+    const metrics = Object.entries(row).filter(([k]) => k.startsWith('eval_'));
+    if (metrics.length > 0) return { step: row.step, metrics: Object.fromEntries(metrics.map(([k, v]) => [k.slice(5), v])) };
+  }
+  return undefined;
 }
 
 export function trainingCardInfo(recipe: Recipe, state: TrainerState, engineDescription: string, lastEval?: LastEval): ModelCardInfo {

@@ -18,7 +18,7 @@ import type { HostMoments } from './host-optim.js';
 import { openOnnxEngine } from './onnx-engine.js';
 import type { Recipe } from './recipe.js';
 import { lrAt } from './schedule.js';
-import { trainingCardInfo, type LastEval } from './card-info.js';
+import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
 import { describeEnvironment, writeRunRecord } from './run-record.js';
 import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
 import { openTfjsEngine } from './tfjs-engine.js';
@@ -131,7 +131,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     let lastMetrics: MetricsRow | undefined;
     const bar = progress('train');
     const evalSet = recipe.eval ? readBeir(recipe.eval.data, recipe.eval.split) : undefined;
-    let lastEval: LastEval | undefined;
+    let lastEval: LastEval | undefined = from ? lastEvalFromMetrics(metricsFile) : undefined;
 
     if (evalSet && state.step === 0) {
       const e = await evaluate(engine, evalSet);

@@ -1,13 +1,16 @@
 // What a training run leaves around its model, end to end on tiny-bert (onnx engine): the run
 // record, TensorBoard event files with the same numbers as metrics.jsonl, and model cards in
 // checkpoints and final/ whose front matter (parsed with the yaml package) carries the run's
-// evaluation.
+// evaluation, kept through export, whose folder transformers.js loads as the card says.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { env, pipeline } from '@huggingface/transformers';
 import { initBackend } from '../../src/engine/backend.js';
+import { exportOnnx } from '../../src/export/export.js';
+import { loadModel } from '../../src/model/model.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { loadRecipe } from '../../src/train/recipe.js';
 import { type MetricsRow, train } from '../../src/train/trainer.js';
@@ -25,6 +28,7 @@ const front = (file: string) => YAML.parse(/^---\n([\s\S]*?)\n---\n/.exec(fs.rea
 
 let out: string;
 let rows: MetricsRow[];
+let recipeFile: string;
 beforeAll(async () => {
   await initBackend('wasm');
   const exp = JSON.parse(fs.readFileSync(`${FIX}tiny-bert.expected.json`, 'utf8'));
@@ -37,7 +41,7 @@ beforeAll(async () => {
     qrels: { test: exp.batch.query.map((_: string, i: number) => [`q${i}`, `d${i}`, 1]) },
   });
   out = path.join(tmp, 'run');
-  const recipe = path.join(tmp, 'recipe.yaml');
+  const recipe = (recipeFile = path.join(tmp, 'recipe.yaml'));
   fs.writeFileSync(recipe, [
     `model: {path: ${FIX}tiny-bert}`,
     `data: {train: [${data}], tokenize_workers: 1, shuffle: false}`,
@@ -96,4 +100,39 @@ describe('a training run', () => {
     expect(fs.readFileSync(path.join(out, 'final', 'README.md'), 'utf8')).toContain('- Steps: 3 of 3');
     expect(readModelFolder(path.join(out, 'final')).pooling).toBe('mean');
   });
+
+  it('keeps the card through export, and the exported folder works as the card says in transformers.js', async () => {
+    const exported = path.join(tmp, 'exported');
+    await exportOnnx(path.join(out, 'final'), exported);
+    const card = fs.readFileSync(path.join(exported, 'README.md'), 'utf8');
+    expect(card).toBe(fs.readFileSync(path.join(out, 'final', 'README.md'), 'utf8'));
+    // The card's transformers.js snippet, as written there.
+    expect(card).toContain("{ pooling: 'mean', normalize: true }");
+    env.allowRemoteModels = false;
+    env.localModelPath = tmp;
+    const extractor = await pipeline('feature-extraction', 'exported', { dtype: 'fp32', local_files_only: true });
+    const texts = ['how do I cancel my order?', 'shipping takes three days'];
+    const got = (await extractor(texts, { pooling: 'mean', normalize: true })).tolist() as number[][];
+    await extractor.dispose();
+    const ours = await loadModel(path.join(out, 'final'));
+    const want = await ours.encode(texts);
+    ours.dispose();
+    let worst = 0;
+    got.forEach((row, i) => row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - want[i][j])))));
+    expect(worst).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it('a resumed launch adds its own run record and event file, and keeps the first ones', async () => {
+    const firstRecipe = fs.readFileSync(path.join(out, 'recipe.resolved.yaml'), 'utf8');
+    const firstEvents = fs.readdirSync(path.join(out, 'runs'));
+    await train(loadRecipe(recipeFile, { 'train.lr': '1e-3', 'train.resume': 'latest', 'train.max_steps': '4' }), { log: () => {} });
+    expect(fs.readFileSync(path.join(out, 'recipe.resolved.yaml'), 'utf8')).toBe(firstRecipe);
+    expect(YAML.parse(fs.readFileSync(path.join(out, 'recipe.resolved.resume-step-3.yaml'), 'utf8')).train.max_steps).toBe(4);
+    expect(fs.existsSync(path.join(out, 'environment.resume-step-3.json'))).toBe(true);
+    const files = fs.readdirSync(path.join(out, 'runs'));
+    expect(files).toHaveLength(2);
+    const added = files.find((f) => !firstEvents.includes(f))!;
+    const steps = readEvents(path.join(out, 'runs', added)).slice(1).map((e) => e.step);
+    expect(steps).toEqual([4]); // no step-0 evaluation on resume
+  }, 60_000);
 });
