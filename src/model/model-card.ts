@@ -207,7 +207,7 @@ function usage(model: ModelFolder): string[] {
     '',
     '### Transformers.js',
     '',
-    'transformers.js reads the ONNX file that `densetrain export` writes (`onnx/model.onnx`); export this folder first.',
+    'transformers.js reads `onnx/model.onnx`, which `densetrain export` writes: export this folder first if it has no `onnx/` folder.',
     '',
     '```js',
     "import { env, pipeline } from '@huggingface/transformers';",
