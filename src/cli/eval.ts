@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { readBeir } from '../data/beir.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
+import { sentenceTransformersNames } from '../eval/metrics.js';
 import { loadModel } from '../model/model.js';
 
 export interface EvalArgs {
@@ -11,6 +12,8 @@ export interface EvalArgs {
   engine: 'tfjs' | 'onnx';
   batchSize: number;
   output?: string;
+  /** Name the metrics as sentence-transformers does (`cosine_ndcg@10`). */
+  stNames?: boolean;
 }
 
 export async function evalCommand(a: EvalArgs): Promise<Record<string, number>> {
@@ -26,6 +29,7 @@ export async function evalCommand(a: EvalArgs): Promise<Record<string, number>> 
     metrics = await evaluateRetrieval(set, (texts, role) => m.encodeAs(role, texts, { batchSize: a.batchSize }));
     m.dispose();
   }
+  if (a.stNames) metrics = sentenceTransformersNames(metrics);
   if (a.output) {
     const tmp = `${a.output}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, JSON.stringify(metrics, null, 2) + '\n');

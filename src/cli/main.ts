@@ -111,11 +111,12 @@ export async function main(argv: string[]): Promise<number> {
           .option('split', { type: 'string', default: 'test' })
           .option('engine', { choices: ['tfjs', 'onnx'] as const, default: 'tfjs' as const })
           .option('batch-size', { type: 'number', default: 64 })
-          .option('output', { type: 'string', describe: 'also write the metrics as JSON to this file' }),
+          .option('output', { type: 'string', describe: 'also write the metrics as JSON to this file' })
+          .option('st-names', { type: 'boolean', default: false, describe: "name the metrics as sentence-transformers does (cosine_ndcg@10, cosine_precision@1, ...)" }),
       async (a) => {
         if (a.engine === 'tfjs') await startBackend(a.backend);
         else console.log('densetrain: onnxruntime-node on CPU');
-        const metrics = await evalCommand({ model: a.model, data: a.data, split: a.split, engine: a.engine, batchSize: a['batch-size'], output: a.output });
+        const metrics = await evalCommand({ model: a.model, data: a.data, split: a.split, engine: a.engine, batchSize: a['batch-size'], output: a.output, stNames: a['st-names'] });
         console.log(JSON.stringify(metrics));
       },
     )

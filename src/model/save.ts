@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelFolder } from './folder.js';
+import { DENSETRAIN_TAG, modelCard, readFrontMatter, type ModelCardInfo } from './model-card.js';
 import { writeSafetensors, type TensorMap } from './safetensors.js';
+import { densetrainVersion } from './versions.js';
 
 const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'vocab.txt', 'sentencepiece.bpe.model'];
 
@@ -12,8 +14,26 @@ function writeJson(file: string, value: unknown): void {
   fs.writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
 }
 
-/** Write the folder's files (no atomicity) into `dir`, which must exist. */
-export function writeModelFiles(model: ModelFolder, weights: TensorMap, dir: string): void {
+/**
+ * The card: a new one from `card`; without training or evaluation info, a card densetrain wrote
+ * for these same weights is kept (as sentence-transformers keeps a loaded card on a plain save),
+ * so an export of a trained folder still says how it was trained.
+ */
+function writeCard(model: ModelFolder, weights: TensorMap, dir: string, card: ModelCardInfo | undefined): void {
+  const source = path.join(model.dir, 'README.md');
+  if (!card?.training && !card?.evaluation && weights === model.weights && fs.existsSync(source)) {
+    const text = fs.readFileSync(source, 'utf8');
+    const tags = readFrontMatter(text)?.tags;
+    if (Array.isArray(tags) && tags.includes(DENSETRAIN_TAG)) {
+      fs.writeFileSync(path.join(dir, 'README.md'), text);
+      return;
+    }
+  }
+  fs.writeFileSync(path.join(dir, 'README.md'), modelCard(model, card));
+}
+
+/** Write the folder's files (no atomicity) into `dir`, which must exist; `card` is what training knew, for README.md. */
+export function writeModelFiles(model: ModelFolder, weights: TensorMap, dir: string, card?: ModelCardInfo): void {
   writeJson(path.join(dir, 'config.json'), model.config.raw);
   writeSafetensors(path.join(dir, 'model.safetensors'), weights);
   for (const f of TOKENIZER_FILES) {
@@ -40,11 +60,14 @@ export function writeModelFiles(model: ModelFolder, weights: TensorMap, dir: str
   });
   if (model.normalize) fs.mkdirSync(path.join(dir, '2_Normalize'), { recursive: true });
   writeJson(path.join(dir, 'config_sentence_transformers.json'), {
-    __version__: { sentence_transformers: '3.0.0', densetrain: '0.1.0' },
+    // What really wrote the folder. sentence-transformers reads __version__.sentence_transformers
+    // only to warn when it is newer than itself, and skips the check when the key is absent.
+    __version__: { densetrain: densetrainVersion(), node: process.versions.node },
     prompts: model.prompts,
     default_prompt_name: null,
     similarity_fn_name: 'cosine',
   });
+  writeCard(model, weights, dir, card);
 }
 
 /** Atomically replace `outDir` with a model folder built by `fill(tmpDir)`. */
@@ -70,6 +93,6 @@ export function writeFolderAtomically(outDir: string, fill: (tmpDir: string) => 
 }
 
 /** Save a model folder (with possibly updated weights) in the classic layout, atomically. */
-export function saveModelFolder(model: ModelFolder, outDir: string, weights: TensorMap = model.weights): void {
-  writeFolderAtomically(outDir, (tmp) => writeModelFiles(model, weights, tmp));
+export function saveModelFolder(model: ModelFolder, outDir: string, weights: TensorMap = model.weights, card?: ModelCardInfo): void {
+  writeFolderAtomically(outDir, (tmp) => writeModelFiles(model, weights, tmp, card));
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelFolder } from '../model/folder.js';
+import type { ModelCardInfo } from '../model/model-card.js';
 import { readSafetensors, type TensorMap, writeSafetensors } from '../model/safetensors.js';
 import { writeFolderAtomically, writeModelFiles } from '../model/save.js';
 import type { HostMoments } from './host-optim.js';
@@ -49,12 +50,12 @@ export function removeStaleTemps(outputDir: string): void {
  * `weights` and `opt` in Hugging Face layout (Linear weights [out, in]), whichever engine trained
  * them: the moments sit beside the weights they belong to, so either engine resumes the other's.
  */
-export function saveCheckpoint(outputDir: string, folder: ModelFolder, weights: TensorMap, opt: HostMoments, state: TrainerState): string {
+export function saveCheckpoint(outputDir: string, folder: ModelFolder, weights: TensorMap, opt: HostMoments, state: TrainerState, card?: ModelCardInfo): string {
   const dir = path.join(checkpointsDir(outputDir), `step-${state.step}`);
   const moments: TensorMap = new Map();
   for (const [key, moment] of [['m', opt.m], ['v', opt.v]] as const) for (const [name, t] of moment) moments.set(`${key}.${name}`, t);
   writeFolderAtomically(dir, (tmp) => {
-    writeModelFiles(folder, weights, tmp);
+    writeModelFiles(folder, weights, tmp, card);
     writeSafetensors(path.join(tmp, 'optimizer.safetensors'), moments, { format: 'densetrain-adamw', step: String(opt.step) });
     fs.writeFileSync(path.join(tmp, 'trainer_state.json'), JSON.stringify(state, null, 2) + '\n');
   });

@@ -28,6 +28,7 @@ export interface Recipe {
     resume: string | null;
     engine: 'auto' | 'tfjs' | 'onnx';
     execution_provider: 'cpu' | 'cuda' | 'dml' | 'coreml';
+    report_to: 'tensorboard'[];
   };
   eval?: { data: string; every: number; split: string };
 }
@@ -36,7 +37,7 @@ export interface Recipe {
 type Leaf =
   | { kind: 'string' | 'boolean' | 'strings' | 'column' }
   | { kind: 'number' | 'integer'; min?: number }
-  | { kind: 'enum'; values: readonly string[] };
+  | { kind: 'enum' | 'choices'; values: readonly string[] };
 type Field = Leaf & { default?: unknown; nullable?: boolean; optional?: boolean };
 interface Section {
   kind: 'section';
@@ -49,6 +50,7 @@ const int = (d?: number | null, min = 0): Field => ({ kind: 'integer', min, defa
 const num = (d?: number | null): Field => ({ kind: 'number', default: d, nullable: d === null });
 const bool = (d: boolean): Field => ({ kind: 'boolean', default: d });
 const oneOf = (values: readonly string[], d?: string): Field => ({ kind: 'enum', values, default: d });
+const choices = (values: readonly string[], d: string[]): Field => ({ kind: 'choices', values, default: d });
 const column = (d: string | null): Field => ({ kind: 'column', default: d, nullable: true });
 
 const SCHEMA: Section = {
@@ -109,6 +111,7 @@ const SCHEMA: Section = {
         resume: { kind: 'string', default: null, nullable: true },
         engine: oneOf(['auto', 'tfjs', 'onnx'], 'auto'),
         execution_provider: oneOf(['cpu', 'cuda', 'dml', 'coreml'], 'cpu'), // the onnx engine's
+        report_to: choices(['tensorboard', 'none'], []), // a name or a list; none: nothing
       },
     },
     eval: { kind: 'section', optional: true, fields: { data: str(), every: int(500, 1), split: str('test') } },
@@ -209,6 +212,11 @@ function checkLeaf(v: unknown, spec: Field, path: string, file: string): unknown
     case 'enum':
       if (typeof v !== 'string' || !spec.values.includes(v)) throw bad(`one of ${spec.values.join(', ')}`);
       return v;
+    case 'choices': {
+      const list = typeof v === 'string' ? [v] : v;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && spec.values.includes(x))) throw bad(`one of ${spec.values.join(', ')}, or a list of them`);
+      return [...new Set(list.filter((x) => x !== 'none'))];
+    }
     case 'strings':
       if (typeof v === 'string') return [v];
       if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string')) throw bad('a path or a list of paths');

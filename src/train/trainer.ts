@@ -18,6 +18,9 @@ import type { HostMoments } from './host-optim.js';
 import { openOnnxEngine } from './onnx-engine.js';
 import type { Recipe } from './recipe.js';
 import { lrAt } from './schedule.js';
+import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
+import { describeEnvironment, writeRunRecord } from './run-record.js';
+import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
 import { openTfjsEngine } from './tfjs-engine.js';
 import { progress } from '../cli/progress.js';
 
@@ -111,6 +114,8 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   log(engine.description);
   let stream: TrainingStream<TrainingBatch> | undefined;
   try {
+    writeRunRecord(out, recipe, describeEnvironment(engine, recipe), from ? state.step : undefined);
+    const tb = t.report_to?.includes('tensorboard') ? openTensorBoard(path.join(out, 'runs')) : undefined;
     if (from) {
       keepMetricsUpTo(metricsFile, state.step);
       log(`resuming from ${from} at step ${state.step}`);
@@ -126,10 +131,13 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     let lastMetrics: MetricsRow | undefined;
     const bar = progress('train');
     const evalSet = recipe.eval ? readBeir(recipe.eval.data, recipe.eval.split) : undefined;
+    let lastEval: LastEval | undefined = from ? lastEvalFromMetrics(metricsFile) : undefined;
 
     if (evalSet && state.step === 0) {
       const e = await evaluate(engine, evalSet);
       evals.push(e);
+      lastEval = { step: 0, metrics: e };
+      tb?.scalars(0, evalScalars(e));
       log(`eval at step 0: ndcg@10 ${e['ndcg@10'].toFixed(4)}`);
     }
     // 2. The loop.
@@ -168,10 +176,12 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       if (evalSet && (state.step % recipe.eval!.every === 0 || state.step === total)) {
         const e = await evaluate(engine, evalSet);
         evals.push(e);
+        lastEval = { step: state.step, metrics: e };
         for (const [k, v] of Object.entries(e)) row[`eval_${k}`] = v;
         if (!state.best || e['ndcg@10'] > state.best.value) state.best = { metric: 'ndcg@10', value: e['ndcg@10'], step: state.step };
       }
       fs.appendFileSync(metricsFile, JSON.stringify(row) + '\n');
+      tb?.scalars(row.step, rowScalars(row));
       lastMetrics = row;
       opts.onStep?.(row);
       bar.update(state.step, total, `loss ${row.loss.toFixed(4)} lr ${lr.toExponential(2)} ${row.triples_per_s.toFixed(1)} triples/s`);
@@ -180,14 +190,14 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
           ('eval_ndcg@10' in row ? ` eval ndcg@10 ${row['eval_ndcg@10'].toFixed(4)}` : ''));
       }
       if (state.step % t.save_every === 0 || state.step === total) {
-        saveCheckpoint(out, folder, engine.weights(), engine.moments(), state);
+        saveCheckpoint(out, folder, engine.weights(), engine.moments(), state, trainingCardInfo(recipe, state, engine.description, lastEval));
         pruneCheckpoints(out, t.save_total_limit, state.best?.step);
       }
     }
     bar.done();
     // 3. The final model (the last weights; the best eval checkpoint is kept and named in trainer_state.json), and the report.
     const finalDir = path.join(out, 'final');
-    saveModelFolder(folder, finalDir, engine.weights());
+    saveModelFolder(folder, finalDir, engine.weights(), trainingCardInfo(recipe, state, engine.description, lastEval));
     writeReport(out);
     return { steps: state.step, finalDir, lastMetrics, evals };
   } finally {

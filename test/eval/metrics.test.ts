@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { METRIC_KEYS, retrievalMetrics, type QueryRanking } from '../../src/eval/metrics.js';
+import { METRIC_KEYS, retrievalMetrics, sentenceTransformersNames, type QueryRanking } from '../../src/eval/metrics.js';
 
 const ranking = (hits: [string, number][], relevant: string[]): QueryRanking => ({
   hits: hits.map(([id, score]) => ({ id, score })),
@@ -27,6 +27,10 @@ describe('retrievalMetrics (hand-computed)', () => {
     expect(m['ndcg@10']).toBeCloseTo((1 / log2(3) + 1 / log2(5)) / (1 + 1 / log2(3)), 12);
     expect(m['ndcg@10']).toBeCloseTo(0.65092, 5);
     expect(m['map@100']).toBe(0.5); // (1/2 + 2/4) / min(100, 2)
+    expect(m['precision@1']).toBe(0); // [0]
+    expect(m['precision@3']).toBe(1 / 3); // [0, 1, 0]
+    expect(m['precision@5']).toBe(2 / 5); // 4 hits only, still divided by 5
+    expect(m['precision@10']).toBe(2 / 10);
   });
 
   it('handles k larger than the ranking and relevant documents never retrieved', () => {
@@ -39,6 +43,9 @@ describe('retrievalMetrics (hand-computed)', () => {
     // DCG = 1/log2(3) = 0.63093; ideal (2 relevant) = 1 + 1/log2(3) -> 0.38685
     expect(m['ndcg@10']).toBeCloseTo(0.38685, 5);
     expect(m['map@100']).toBe(0.25); // (1/2) / min(100, 2)
+    expect(m['precision@1']).toBe(0);
+    expect(m['precision@3']).toBe(1 / 3); // 1 relevant in 2 hits, divided by k = 3
+    expect(m['precision@10']).toBe(1 / 10);
   });
 
   it('caps the ideal DCG at k and divides MAP by min(k, relevant)', () => {
@@ -47,6 +54,7 @@ describe('retrievalMetrics (hand-computed)', () => {
     expect(m['recall@10']).toBeCloseTo(10 / 12, 12);
     expect(m['recall@100']).toBe(1);
     expect(m['map@100']).toBeCloseTo(1, 12); // 12 precisions of 1, divided by 12
+    for (const k of ['precision@1', 'precision@3', 'precision@5', 'precision@10'] as const) expect(m[k], k).toBe(1);
   });
 
   it('leaves queries without relevant documents out of every average', () => {
@@ -62,6 +70,28 @@ describe('retrievalMetrics (hand-computed)', () => {
     expect(() => retrievalMetrics([ranking([['a', 1]], [])])).toThrow(/no query has a relevant document/);
     expect(() => retrievalMetrics([ranking([['a', NaN]], ['a'])])).toThrow(/NaN/);
   });
+
+  it('computes any family at any k asked for, and names an unknown one', () => {
+    expect(retrievalMetrics([tied], ['precision@2', 'recall@1'])).toEqual({ 'precision@2': 0.5, 'recall@1': 0 });
+    expect(() => retrievalMetrics([tied], ['precission@10'])).toThrow(/unknown retrieval metric "precission@10"/);
+    expect(() => retrievalMetrics([tied], ['ndcg@101'])).toThrow(/unknown retrieval metric "ndcg@101"/);
+  });
+
+  it('reports the contract metrics and precision at the evaluator default ks, in that order', () => {
+    expect(Object.keys(retrievalMetrics([tied]))).toEqual([
+      'ndcg@10', 'mrr@10', 'recall@10', 'recall@100', 'map@100', 'accuracy@1', 'accuracy@10',
+      'precision@1', 'precision@3', 'precision@5', 'precision@10',
+    ]);
+  });
+
+  it('renames to sentence-transformers keys with the cosine prefix, values unchanged', () => {
+    const m = retrievalMetrics([tied]);
+    const st = sentenceTransformersNames(m);
+    expect(Object.keys(st)).toContain('cosine_ndcg@10');
+    expect(Object.keys(st)).toContain('cosine_precision@1');
+    expect(st['cosine_map@100']).toBe(m['map@100']);
+    expect(Object.keys(st)).toHaveLength(METRIC_KEYS.length);
+  });
 });
 
 describe('retrievalMetrics against sentence-transformers', () => {
@@ -74,6 +104,13 @@ describe('retrievalMetrics against sentence-transformers', () => {
 
   it('matches every metric to 1e-12', () => {
     const m = retrievalMetrics(fixture.queries.map((q) => ranking(q.hits, q.relevant)));
-    for (const k of METRIC_KEYS) expect(Math.abs(m[k] - fixture.expected[k]), k).toBeLessThan(1e-12);
+    for (const k of METRIC_KEYS.filter((k) => k in fixture.expected)) expect(Math.abs(m[k] - fixture.expected[k]), k).toBeLessThan(1e-12);
+  });
+
+  it('matches every metric the fixture holds, precision@10 and @100 included, to 1e-12', () => {
+    const keys = Object.keys(fixture.expected);
+    expect(keys).toEqual(expect.arrayContaining(['precision@10', 'precision@100']));
+    const m = retrievalMetrics(fixture.queries.map((q) => ranking(q.hits, q.relevant)), keys);
+    for (const k of keys) expect(Math.abs(m[k] - fixture.expected[k]), k).toBeLessThan(1e-12);
   });
 });
