@@ -48,7 +48,8 @@ export function didYouMean(word: string, candidates: readonly string[]): string 
     const score = Math.min(editDistance(w, cl), w.includes('.') ? Infinity : editDistance(w, last));
     if (score < bestScore) [best, bestScore] = [c, score];
   }
-  return bestScore <= Math.max(2, Math.floor(w.length / 4)) ? best : undefined;
+  const allowed = w.length <= 3 ? 1 : Math.max(2, Math.floor(w.length / 4));
+  return bestScore <= allowed ? best : undefined;
 }
 
 /** Levenshtein distance (small strings: flag and key names). */
