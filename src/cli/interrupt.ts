@@ -27,10 +27,14 @@ export function trainInterruptNote(outputDir: string): string {
   return `the last checkpoint is ${last.dir} (step ${last.step}); run the same command with --train.resume latest to continue from it`;
 }
 
-/** Install the SIGINT handler for one CLI run. */
+let current: (() => void) | undefined;
+
+/** Install the SIGINT handler for a CLI run of `command` (replacing an earlier run's). */
 export function exitOnInterrupt(command: string | undefined): void {
-  process.once('SIGINT', () => {
+  if (current) process.off('SIGINT', current);
+  current = () => {
     process.stderr.write(interruptLine(command) + '\n');
     process.exit(130);
-  });
+  };
+  process.once('SIGINT', current);
 }
