@@ -268,7 +268,7 @@ function checkLeaf(v: unknown, spec: Field, path: string, src: Source): unknown 
   }
   switch (spec.kind) {
     case 'string':
-      if (typeof v !== 'string') throw bad('a string');
+      if (typeof v !== 'string' || v === '') throw bad('a non-empty string');
       return v;
     case 'boolean':
       if (typeof v !== 'boolean') throw bad('true or false');

@@ -137,6 +137,13 @@ describe('embed, eval, export, demo: unknown flags and bad numbers are errors', 
     await expect(run(args('--batch-size'))).rejects.toThrow('Not enough arguments following: batch-size');
   });
 
+  it('the library entries refuse a batch size below 1 too (the loop would never advance)', async () => {
+    const { embedFile } = await import('../../src/cli/embed.js');
+    const { evalCommand } = await import('../../src/cli/eval.js');
+    await expect(embedFile({ model, input: 'i', output: 'o', engine: 'tfjs', batchSize: 0 })).rejects.toThrow('embed: batch size must be an integer >= 1 (got 0)');
+    await expect(evalCommand({ model, data: 'd', split: 'test', engine: 'tfjs', batchSize: 0 })).rejects.toThrow('eval: batch size must be an integer >= 1 (got 0)');
+  });
+
   it('export passes --overwrite to exportOnnx, and only when given', async () => {
     await run(['export', '--model', model, '--output', path.join(tmp, 'exp'), '--backend', 'cpu', '--overwrite']);
     expect(calls.export[0]).toEqual([model, path.join(tmp, 'exp'), { opset: 17, quantize: undefined, overwrite: true }]);

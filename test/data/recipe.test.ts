@@ -143,6 +143,7 @@ describe('override values are data, not YAML', () => {
     expect(() => load({ 'data.shuffle': 'yes' })).toThrow('--data.shuffle (command line): "data.shuffle" must be true or false (got "yes")');
     expect(() => load({ 'train.batch_size': '8 # eight' })).toThrow('--train.batch_size (command line): "train.batch_size" must be a number (got "8 # eight")');
     expect(() => load({ 'train.max_steps': '1e400' })).toThrow('"train.max_steps" must be a number (got Infinity)');
+    expect(() => load({ 'train.output_dir': '' })).toThrow('--train.output_dir (command line): "train.output_dir" must be a non-empty string (got "")');
     expect(() => load({ 'train.epochs': 'null' })).toThrow('--train.epochs (command line): "train.epochs" must be a number (got "null")');
   });
 });
