@@ -113,7 +113,7 @@ export function recipeOverrides(argv: string[], command = commandOf(argv) ?? 'tr
     const token = argv[i];
     if (!token.startsWith('-') || /^-\d/.test(token)) {
       if (!sawCommand && token === command) sawCommand = true;
-      else throw new Error(`densetrain ${command}: unexpected argument "${token}" (options are --name VALUE)`);
+      else throw new Error(`unexpected argument "${token}" (options are --name VALUE; see densetrain ${command} --help)`);
       continue;
     }
     const eq = token.indexOf('=');
@@ -127,11 +127,11 @@ export function recipeOverrides(argv: string[], command = commandOf(argv) ?? 'tr
     const section = name.split('.')[0];
     if (!token.startsWith('--') || (!RECIPE_SECTIONS.includes(section) && !name.includes('.'))) {
       const hint = didYouMean(name, [...Object.keys(own), ...recipeKeys()]);
-      throw new Error(`densetrain ${command}: unknown flag ${token.split('=')[0]}${hint ? `; did you mean --${hint}?` : ''} (see densetrain ${command} --help)`);
+      throw new Error(`unknown flag ${token.split('=')[0]}${hint ? `; did you mean --${hint}?` : ''} (see densetrain ${command} --help)`);
     }
     if (inline !== undefined) out[name] = inline;
     else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) out[name] = argv[++i];
-    else throw new Error(`densetrain ${command}: --${name} needs a value`);
+    else throw new Error(`--${name} needs a value`);
   }
   return out;
 }
@@ -141,15 +141,19 @@ function unknownArguments(msg: string, argv: string[]): string | undefined {
   const m = /^Unknown arguments?: (.*)$/.exec(msg);
   if (!m) return undefined;
   const command = commandOf(argv);
-  const known = Object.keys({ ...BUILTIN_FLAGS, ...(command ? COMMAND_OPTIONS[command] : {}) });
-  const where = command ? `densetrain ${command}` : 'densetrain';
+  const commands = Object.keys(COMMAND_OPTIONS);
+  if (command === undefined || !commands.includes(command)) {
+    const hint = command === undefined ? undefined : didYouMean(command, commands);
+    return `unknown command "${command}"${hint ? `; did you mean ${hint}?` : ''} (commands: ${commands.join(', ')})`;
+  }
+  const known = Object.keys({ ...BUILTIN_FLAGS, ...COMMAND_OPTIONS[command] });
   return m[1]
     .split(', ')
     .map((name) => {
       const isFlag = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`);
-      if (!isFlag) return `${where}: unexpected argument "${name}"`;
+      if (!isFlag) return `unexpected argument "${name}" (see densetrain ${command} --help)`;
       const hint = didYouMean(name, known);
-      return `${where}: unknown flag --${name}${hint ? `; did you mean --${hint}?` : ''} (see ${where} --help)`;
+      return `unknown flag --${name}${hint ? `; did you mean --${hint}?` : ''} (see densetrain ${command} --help)`;
     })
     .join('; ');
 }
@@ -236,7 +240,6 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .demandCommand(1, 'name a command (see --help)')
-    .recommendCommands()
     .strict()
     .help()
     .exitProcess(false)

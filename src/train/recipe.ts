@@ -99,7 +99,7 @@ const SCHEMA: Section = {
         lr: num(2e-5, positive),
         weight_decay: num(0.01, { min: 0 }),
         schedule: oneOf(['constant', 'linear', 'cosine'], 'linear'),
-        warmup_steps: int(0),
+        warmup_steps: { ...int(0), optional: true }, // optional: `--train.warmup_steps null` drops it
         warmup_ratio: { ...num(undefined, { min: 0, max: 1 }), optional: true }, // or warmup_steps, not both
         max_steps: int(null, 1),
         epochs: int(1, 1),
@@ -138,9 +138,14 @@ export function loadRecipe(file: string, overrides: Record<string, string> = {})
 
   const recipe = checkSection(root, SCHEMA, '', src) as unknown as Recipe;
   const t = (root.train ?? {}) as Record<string, unknown>;
-  // transformers lets warmup_ratio win silently; here a run does what one key says.
-  if (t.warmup_steps !== undefined && t.warmup_ratio !== undefined)
-    throw new Error(`${where('train.warmup_ratio', src)}: train.warmup_steps (${t.warmup_steps}) and train.warmup_ratio (${t.warmup_ratio}) are both set; set one of them (--train.warmup_ratio null drops the recipe's ratio)`);
+  // transformers lets one of the two win silently; here a run does what one key says.
+  if (t.warmup_steps !== undefined && t.warmup_ratio !== undefined) {
+    const [typed, other] = src.overridden.has('train.warmup_ratio') ? ['train.warmup_ratio', 'train.warmup_steps'] : ['train.warmup_steps', 'train.warmup_ratio'];
+    throw new Error(
+      `${where(typed, src)}: train.warmup_steps (${t.warmup_steps}) and train.warmup_ratio (${t.warmup_ratio}) are both set; set one of them` +
+        (src.overridden.has(typed) && !src.overridden.has(other) ? ` (--${other} null drops the recipe's value)` : ''),
+    );
+  }
   const given = (root.data as Record<string, unknown>).columns as Record<string, unknown> | undefined;
   const preset = recipe.data.preset ? PRESETS[recipe.data.preset] : {};
   recipe.data.columns = { ...DEFAULT_COLUMNS, ...preset, ...pick(recipe.data.columns, Object.keys(given ?? {})) };

@@ -116,11 +116,12 @@ describe('train and check-data: every flag is an option or a recipe key', () => 
 describe('embed, eval, export, demo: unknown flags and bad numbers are errors', () => {
   const model = `${FIX}tiny-bert`;
   it.each([
-    [['embed', '--model', model, '--input', 'i.txt', '--output', 'o.jsonl', '--batch_size', '3'], 'densetrain embed: unknown flag --batch_size; did you mean --batch-size?'],
-    [['eval', '--model', model, '--data', 'd', '--spilt', 'dev'], 'densetrain eval: unknown flag --spilt; did you mean --split?'],
-    [['export', '--model', model, '--output', 'o', '--overwite'], 'densetrain export: unknown flag --overwite; did you mean --overwrite?'],
-    [['demo', '--ouput', 'x'], 'densetrain demo: unknown flag --ouput; did you mean --output?'],
-    [['embed', '--model', model, '--input', 'i.txt', '--output', 'o.jsonl', 'extra'], 'densetrain embed: unexpected argument "extra"'],
+    [['embed', '--model', model, '--input', 'i.txt', '--output', 'o.jsonl', '--batch_size', '3'], 'unknown flag --batch_size; did you mean --batch-size? (see densetrain embed --help)'],
+    [['eval', '--model', model, '--data', 'd', '--spilt', 'dev'], 'unknown flag --spilt; did you mean --split? (see densetrain eval --help)'],
+    [['export', '--model', model, '--output', 'o', '--overwite'], 'unknown flag --overwite; did you mean --overwrite? (see densetrain export --help)'],
+    [['demo', '--ouput', 'x'], 'unknown flag --ouput; did you mean --output? (see densetrain demo --help)'],
+    [['embed', '--model', model, '--input', 'i.txt', '--output', 'o.jsonl', 'extra'], 'unexpected argument "extra" (see densetrain embed --help)'],
+    [['embedd', '--model', model], 'unknown command "embedd"; did you mean embed? (commands: embed, train, check-data, export, eval, demo)'],
   ])('%j', async (args, message) => {
     await expect(run(args)).rejects.toThrow(message);
   });

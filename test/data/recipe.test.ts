@@ -204,5 +204,11 @@ describe('range checks name the key, the value and the range', () => {
     );
     const r = loadRecipe(write(tempDir(), 'r.yaml', both), { 'train.warmup_steps': '10', 'train.warmup_ratio': 'null' });
     expect([r.train.warmup_steps, r.train.warmup_ratio]).toEqual([10, undefined]);
+    const steps = MINIMAL.replace('{output_dir: runs/x}', '{output_dir: runs/x, warmup_steps: 20}');
+    expect(() => loadRecipe(write(tempDir(), 'r.yaml', steps), { 'train.warmup_ratio': '0.1' })).toThrow(
+      "--train.warmup_ratio (command line): train.warmup_steps (20) and train.warmup_ratio (0.1) are both set; set one of them (--train.warmup_steps null drops the recipe's value)",
+    );
+    const s = loadRecipe(write(tempDir(), 'r.yaml', steps), { 'train.warmup_ratio': '0.1', 'train.warmup_steps': 'null' });
+    expect([s.train.warmup_steps, s.train.warmup_ratio]).toEqual([0, 0.1]);
   });
 });
