@@ -121,7 +121,8 @@ export function recipeOverrides(argv: string[], command = commandOf(argv) ?? 'tr
     const inline = eq < 0 ? undefined : token.slice(eq + 1);
     const plain = own[name] ?? own[name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)];
     if (plain) {
-      if (plain.type !== 'boolean' && inline === undefined) i++; // its value
+      const takesValue = plain.type !== 'boolean' || /^(true|false)$/.test(argv[i + 1] ?? ''); // yargs reads `--flag false` too
+      if (takesValue && inline === undefined) i++;
       continue;
     }
     const section = name.split('.')[0];

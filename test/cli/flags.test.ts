@@ -110,6 +110,10 @@ describe('train and check-data: every flag is an option or a recipe key', () => 
     calls.train.length = 0;
     await run(trainArgs());
     expect(trained()[1].overwriteOutputDir).toBeUndefined();
+    calls.train.length = 0;
+    await run(trainArgs('--overwrite_output_dir', 'false', '--train.seed', '3'));
+    expect(trained()[1].overwriteOutputDir).toBeUndefined();
+    expect(trained()[0].train.seed).toBe(3);
   });
 });
 
