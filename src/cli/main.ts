@@ -119,7 +119,8 @@ export function recipeOverrides(argv: string[], command = commandOf(argv) ?? 'tr
     const eq = token.indexOf('=');
     const name = token.slice(token.startsWith('--') ? 2 : 1, eq < 0 ? undefined : eq);
     const inline = eq < 0 ? undefined : token.slice(eq + 1);
-    const plain = own[name] ?? own[name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)];
+    const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // yargs' camelCase alias
+    const plain = Object.hasOwn(own, name) ? own[name] : Object.hasOwn(own, kebab) ? own[kebab] : undefined;
     if (plain) {
       const takesValue = plain.type !== 'boolean' || /^(true|false)$/.test(argv[i + 1] ?? ''); // yargs reads `--flag false` too
       if (takesValue && inline === undefined) i++;
