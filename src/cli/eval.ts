@@ -17,6 +17,7 @@ export interface EvalArgs {
 }
 
 export async function evalCommand(a: EvalArgs): Promise<Record<string, number>> {
+  if (!Number.isInteger(a.batchSize) || a.batchSize < 1) throw new Error(`eval: batch size must be an integer >= 1 (got ${a.batchSize})`);
   const set = readBeir(a.data, a.split);
   let metrics: Record<string, number>;
   if (a.engine === 'onnx') {

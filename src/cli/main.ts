@@ -1,26 +1,164 @@
-// The `densetrain` command line: a thin layer of yargs over the library API.
-import yargs, { type Argv } from 'yargs';
+// The `densetrain` command line: a thin layer of yargs over the library API. Every flag is known
+// or an error: the plain flags of each command are declared below, and train/check-data read the
+// other `--section.key VALUE` flags as recipe overrides, which the recipe schema checks.
+import yargs, { type Options } from 'yargs';
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../engine/backend.js';
 import { ENGINE_CHOICES } from '../train/engine.js';
-import { embedFile } from './embed.js';
+import { embedFile, INPUT_FORMATS } from './embed.js';
 import { runDemo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { checkData } from './check-data.js';
-import { loadRecipe } from '../train/recipe.js';
+import { RECIPE_SECTIONS, loadRecipe, recipeKeys } from '../train/recipe.js';
 import { train } from '../train/trainer.js';
 import { exportOnnx } from '../export/export.js';
+import { didYouMean, formatError } from '../errors.js';
+import { exitOnInterrupt, setInterruptNote, trainInterruptNote } from './interrupt.js';
 
-/** `--a.b value` pairs from the command line, as recipe overrides. */
-export function dottedOverrides(argv: string[]): Record<string, string> {
+/** An integer flag of at least `min`, checked when parsed (`--batch-size 0` used to hang). */
+function intAtLeast(flag: string, min: number) {
+  return (v: unknown): number => {
+    if (Array.isArray(v)) throw new Error(`--${flag} is given more than once (${v.join(', ')}); give it once`);
+    const n = typeof v === 'number' ? v : /^\s*[+-]?\d+\s*$/.test(String(v)) ? Number(v) : NaN;
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${flag} must be an integer >= ${min} (got ${String(v)})`);
+    return n;
+  };
+}
+
+const GLOBAL_OPTIONS = {
+  debug: { type: 'boolean', global: true, describe: 'on an internal error, print the stack trace (also env DENSETRAIN_DEBUG=1)' },
+} as const satisfies Record<string, Options>;
+
+const BACKEND_OPTION = {
+  backend: {
+    choices: BACKEND_CHOICES,
+    default: process.env.DENSETRAIN_BACKEND ?? 'auto',
+    describe: 'tfjs backend (env DENSETRAIN_BACKEND): auto takes tfjs-node-gpu, tfjs-node, wasm, then cpu',
+  },
+} as const satisfies Record<string, Options>;
+
+const ENCODE_ENGINE = { choices: ['tfjs', 'onnx'] as const, default: 'tfjs' as const, describe: 'inference engine (onnx needs an exported folder)' };
+
+const EMBED_OPTIONS = {
+  ...BACKEND_OPTION,
+  model: { type: 'string', demandOption: true, describe: 'model folder (sentence-transformers or Hugging Face)' },
+  input: { type: 'string', demandOption: true, describe: 'input file (.gz too): JSONL objects with a "text" field, or plain text, one text per line' },
+  'input-format': { choices: INPUT_FORMATS, default: 'auto' as const, describe: 'auto: JSONL when every non-empty line is a JSON object (always for .jsonl), plain text when none is' },
+  output: { type: 'string', demandOption: true, describe: 'output JSONL, one {"embedding": [...]} per input line (not the input file)' },
+  engine: ENCODE_ENGINE,
+  'batch-size': { requiresArg: true, default: 32, coerce: intAtLeast('batch-size', 1), describe: 'texts per forward pass (integer >= 1)' },
+  'prompt-name': { type: 'string', describe: 'prompt of config_sentence_transformers.json to prepend (query, document)' },
+} as const satisfies Record<string, Options>;
+
+const TRAIN_OPTIONS = {
+  ...BACKEND_OPTION,
+  recipe: { type: 'string', demandOption: true, describe: 'recipe file (YAML or JSON)' },
+  engine: { choices: ENGINE_CHOICES, describe: 'training engine (train.engine): auto takes tfjs on tfjs-node(-gpu), onnx (onnxruntime) otherwise' },
+  overwrite_output_dir: { type: 'boolean', describe: "train into a train.output_dir that holds another run, replacing that run's files" },
+} as const satisfies Record<string, Options>;
+
+const CHECK_DATA_OPTIONS = {
+  recipe: { type: 'string', demandOption: true, describe: 'recipe file (YAML or JSON)' },
+} as const satisfies Record<string, Options>;
+
+const EXPORT_OPTIONS = {
+  ...BACKEND_OPTION,
+  model: { type: 'string', demandOption: true, describe: 'model folder' },
+  output: { type: 'string', demandOption: true, describe: 'output folder (a complete model folder): new, empty, or an earlier export' },
+  opset: { requiresArg: true, default: 17, coerce: intAtLeast('opset', 1), describe: 'ONNX opset (17-23)' },
+  quantize: { choices: ['int8'] as const, describe: 'also write onnx/model_int8.onnx (int8 Linear layers) and report its accuracy cost' },
+  overwrite: { type: 'boolean', describe: 'write into a non-empty folder that is not an earlier export, replacing what the export writes' },
+} as const satisfies Record<string, Options>;
+
+const EVAL_OPTIONS = {
+  ...BACKEND_OPTION,
+  model: { type: 'string', demandOption: true, describe: 'model folder' },
+  data: { type: 'string', demandOption: true, describe: 'BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv' },
+  split: { type: 'string', default: 'test', describe: 'which qrels/<split>.tsv to score' },
+  engine: ENCODE_ENGINE,
+  'batch-size': { requiresArg: true, default: 64, coerce: intAtLeast('batch-size', 1), describe: 'texts per forward pass (integer >= 1)' },
+  output: { type: 'string', describe: 'also write the metrics as JSON to this file' },
+  'st-names': { type: 'boolean', default: false, describe: "name the metrics as sentence-transformers does (cosine_ndcg@10, cosine_precision@1, ...)" },
+} as const satisfies Record<string, Options>;
+
+const DEMO_OPTIONS = {
+  ...BACKEND_OPTION,
+  output: { type: 'string', default: 'runs/demo', describe: 'where the run goes' },
+} as const satisfies Record<string, Options>;
+
+/** Each command's plain flags, for unknown-flag messages and the override scan. */
+const COMMAND_OPTIONS: Record<string, Record<string, Options>> = {
+  embed: EMBED_OPTIONS,
+  train: TRAIN_OPTIONS,
+  'check-data': CHECK_DATA_OPTIONS,
+  export: EXPORT_OPTIONS,
+  eval: EVAL_OPTIONS,
+  demo: DEMO_OPTIONS,
+};
+const BUILTIN_FLAGS: Record<string, Options> = { ...GLOBAL_OPTIONS, help: { type: 'boolean' }, version: { type: 'boolean' } };
+
+/** The command named in argv (its first word that is not a flag), if any. */
+export function commandOf(argv: string[]): string | undefined {
+  return argv.find((a) => Object.hasOwn(COMMAND_OPTIONS, a)) ?? argv.find((a) => !a.startsWith('-'));
+}
+
+/**
+ * The recipe overrides in a train/check-data command line: every flag that is not one of the
+ * command's own (`--train.lr 2e-5`, `--train.lr=2e-5`). A flag that is neither an option nor a
+ * recipe key is an error with a did-you-mean; recipe keys themselves are checked by loadRecipe.
+ */
+export function recipeOverrides(argv: string[], command = commandOf(argv) ?? 'train'): Record<string, string> {
+  const own = { ...BUILTIN_FLAGS, ...COMMAND_OPTIONS[command] };
   const out: Record<string, string> = {};
+  let sawCommand = false;
   for (let i = 0; i < argv.length; i++) {
-    const m = /^--([A-Za-z_]+\.[A-Za-z_.]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) continue;
-    if (m[2] !== undefined) out[m[1]] = m[2];
-    else if (i + 1 < argv.length) out[m[1]] = argv[++i];
-    else throw new Error(`${argv[i]} needs a value`);
+    const token = argv[i];
+    if (!token.startsWith('-') || /^-\d/.test(token)) {
+      if (!sawCommand && token === command) sawCommand = true;
+      else throw new Error(`unexpected argument "${token}" (options are --name VALUE; see densetrain ${command} --help)`);
+      continue;
+    }
+    const eq = token.indexOf('=');
+    const name = token.slice(token.startsWith('--') ? 2 : 1, eq < 0 ? undefined : eq);
+    const inline = eq < 0 ? undefined : token.slice(eq + 1);
+    const kebab = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`); // yargs' camelCase alias
+    const plain = Object.hasOwn(own, name) ? own[name] : Object.hasOwn(own, kebab) ? own[kebab] : undefined;
+    if (plain) {
+      const takesValue = plain.type !== 'boolean' || /^(true|false)$/.test(argv[i + 1] ?? ''); // yargs reads `--flag false` too
+      if (takesValue && inline === undefined) i++;
+      continue;
+    }
+    const section = name.split('.')[0];
+    if (!token.startsWith('--') || (!RECIPE_SECTIONS.includes(section) && !name.includes('.'))) {
+      const hint = didYouMean(name, [...Object.keys(own), ...recipeKeys()]);
+      throw new Error(`unknown flag ${token.split('=')[0]}${hint ? `; did you mean --${hint}?` : ''} (see densetrain ${command} --help)`);
+    }
+    if (inline !== undefined) out[name] = inline;
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) out[name] = argv[++i];
+    else throw new Error(`--${name} needs a value`);
   }
   return out;
+}
+
+/** yargs' "Unknown argument(s): a, b" as our message: flag or stray word, with a did-you-mean. */
+function unknownArguments(msg: string, argv: string[]): string | undefined {
+  const m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (!m) return undefined;
+  const command = commandOf(argv);
+  const commands = Object.keys(COMMAND_OPTIONS);
+  if (command === undefined || !commands.includes(command)) {
+    const hint = command === undefined ? undefined : didYouMean(command, commands);
+    return `unknown command "${command}"${hint ? `; did you mean ${hint}?` : ''} (commands: ${commands.join(', ')})`;
+  }
+  const known = Object.keys({ ...BUILTIN_FLAGS, ...COMMAND_OPTIONS[command] });
+  return m[1]
+    .split(', ')
+    .map((name) => {
+      const isFlag = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `-${name}`);
+      if (!isFlag) return `unexpected argument "${name}" (see densetrain ${command} --help)`;
+      const hint = didYouMean(name, known);
+      return `unknown flag --${name}${hint ? `; did you mean --${hint}?` : ''} (see densetrain ${command} --help)`;
+    })
+    .join('; ');
 }
 
 /** Select the backend and print the first line every computing command prints. */
@@ -28,75 +166,58 @@ async function startBackend(backend: string): Promise<void> {
   console.log(describeBackend(await initBackend(backend)));
 }
 
-const withBackend = <T>(y: Argv<T>) =>
-  y.option('backend', {
-    choices: BACKEND_CHOICES,
-    default: process.env.DENSETRAIN_BACKEND ?? 'auto',
-    describe: 'tfjs backend (env DENSETRAIN_BACKEND): auto takes tfjs-node-gpu, tfjs-node, wasm, then cpu',
-  });
-
+/** Run one command line; errors are thrown (cli() below prints them). */
 export async function main(argv: string[]): Promise<number> {
-  let code = 0;
+  const code = 0;
   const cli = yargs(argv)
     .scriptName('densetrain')
     .usage('$0 <command> [options]\n\nTrain, evaluate and export dense text retrievers on Node.js.')
+    .options(GLOBAL_OPTIONS)
     .command(
       'embed',
       'Embed texts with a model folder (JSONL `text` field, or one text per line) into JSONL',
-      (y) =>
-        withBackend(y)
-          .option('model', { type: 'string', demandOption: true, describe: 'model folder (sentence-transformers or Hugging Face)' })
-          .option('input', { type: 'string', demandOption: true, describe: 'input file: .jsonl with a "text" field, or plain text' })
-          .option('output', { type: 'string', demandOption: true, describe: 'output JSONL, one {"embedding": [...]} per input line' })
-          .option('engine', { choices: ['tfjs', 'onnx'] as const, default: 'tfjs' as const, describe: 'inference engine (onnx needs an exported folder)' })
-          .option('batch-size', { type: 'number', default: 32 })
-          .option('prompt-name', { type: 'string', describe: 'prompt of config_sentence_transformers.json to prepend (query, document)' }),
+      (y) => y.options(EMBED_OPTIONS),
       async (a) => {
         if (a.engine === 'tfjs') await startBackend(a.backend);
         else console.log('densetrain: onnxruntime-node on CPU');
-        const n = await embedFile({ model: a.model, input: a.input, output: a.output, engine: a.engine, batchSize: a['batch-size'], promptName: a['prompt-name'] });
+        const n = await embedFile({
+          model: a.model, input: a.input, output: a.output, engine: a.engine, batchSize: a['batch-size'],
+          promptName: a['prompt-name'], inputFormat: a['input-format'],
+        });
         console.log(`embedded ${n} texts -> ${a.output}`);
       },
     )
     .command(
       'train',
-      'Train with a recipe (YAML or JSON); override any key with --<dotted.key> VALUE, e.g. --train.lr 2e-5',
-      (y) =>
-        withBackend(y)
-          .option('recipe', { type: 'string', demandOption: true, describe: 'recipe file' })
-          .option('engine', { choices: ENGINE_CHOICES, describe: 'training engine (train.engine): auto takes tfjs on tfjs-node(-gpu), onnx (onnxruntime) otherwise' })
-          .strict(false),
+      'Train with a recipe (YAML or JSON); override any recipe key with --<section.key> VALUE, e.g. --train.lr 2e-5',
+      (y) => y.options(TRAIN_OPTIONS).epilogue(`Recipe keys (each also a --<key> VALUE override):\n  ${recipeKeys().join(', ')}`).strict(false),
       async (a) => {
-        const overrides = dottedOverrides(argv);
+        const overrides = recipeOverrides(argv, 'train');
         if (a.engine) overrides['train.engine'] = a.engine;
         const recipe = loadRecipe(a.recipe, overrides);
+        setInterruptNote(() => trainInterruptNote(recipe.train.output_dir));
         // The trainer's first line names the engine and what runs it (the tfjs backend or onnxruntime's provider).
         await initBackend(a.backend);
-        const r = await train(recipe);
+        const r = await train(recipe, a.overwrite_output_dir ? { overwriteOutputDir: true } : {});
         console.log(`trained ${r.steps} steps -> ${r.finalDir}` + (r.lastMetrics ? ` (last loss ${r.lastMetrics.loss.toFixed(4)})` : ''));
       },
     )
     .command(
       'check-data',
       "Stream a recipe's training data through the whole input pipeline without training; print a JSON summary",
-      (y) => y.option('recipe', { type: 'string', demandOption: true }).strict(false),
+      (y) => y.options(CHECK_DATA_OPTIONS).epilogue(`Recipe keys (each also a --<key> VALUE override):\n  ${recipeKeys().join(', ')}`).strict(false),
       async (a) => {
-        const summary = await checkData(loadRecipe(a.recipe, dottedOverrides(argv)));
+        const summary = await checkData(loadRecipe(a.recipe, recipeOverrides(argv, 'check-data')));
         console.log(JSON.stringify(summary));
       },
     )
     .command(
       'export',
       'Export a model folder to ONNX (DIR/onnx/model.onnx next to the model files), checked against the tfjs encoder',
-      (y) =>
-        withBackend(y)
-          .option('model', { type: 'string', demandOption: true, describe: 'model folder' })
-          .option('output', { type: 'string', demandOption: true, describe: 'output folder (a complete model folder)' })
-          .option('opset', { type: 'number', default: 17, describe: 'ONNX opset (17-23)' })
-          .option('quantize', { choices: ['int8'] as const, describe: 'also write onnx/model_int8.onnx (int8 Linear layers) and report its accuracy cost' }),
+      (y) => y.options(EXPORT_OPTIONS),
       async (a) => {
         await startBackend(a.backend);
-        const r = await exportOnnx(a.model, a.output, { opset: a.opset, quantize: a.quantize });
+        const r = await exportOnnx(a.model, a.output, { opset: a.opset, quantize: a.quantize, overwrite: a.overwrite });
         console.log(`wrote ${r.onnxPath} (onnxruntime vs tfjs max abs difference ${r.maxAbsDiff.toExponential(2)})`);
         if (r.int8) console.log(`wrote ${r.int8.onnxPath} (max abs difference ${r.int8.maxAbsDiff.toExponential(2)}, min cosine ${r.int8.minCosine.toFixed(6)} vs float32)`);
       },
@@ -104,15 +225,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'eval',
       'Retrieval metrics on a BEIR folder (exact cosine search), as sentence-transformers InformationRetrievalEvaluator',
-      (y) =>
-        withBackend(y)
-          .option('model', { type: 'string', demandOption: true })
-          .option('data', { type: 'string', demandOption: true, describe: 'BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv' })
-          .option('split', { type: 'string', default: 'test' })
-          .option('engine', { choices: ['tfjs', 'onnx'] as const, default: 'tfjs' as const })
-          .option('batch-size', { type: 'number', default: 64 })
-          .option('output', { type: 'string', describe: 'also write the metrics as JSON to this file' })
-          .option('st-names', { type: 'boolean', default: false, describe: "name the metrics as sentence-transformers does (cosine_ndcg@10, cosine_precision@1, ...)" }),
+      (y) => y.options(EVAL_OPTIONS),
       async (a) => {
         if (a.engine === 'tfjs') await startBackend(a.backend);
         else console.log('densetrain: onnxruntime-node on CPU');
@@ -123,7 +236,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       'demo',
       'The embedded demo: evaluate the default model, train it on the demo data, evaluate again, export to ONNX',
-      (y) => withBackend(y).option('output', { type: 'string', default: 'runs/demo', describe: 'where the run goes' }),
+      (y) => y.options(DEMO_OPTIONS),
       async (a) => {
         await startBackend(a.backend);
         await runDemo(a.output);
@@ -132,9 +245,23 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'name a command (see --help)')
     .strict()
     .help()
+    .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new Error(msg);
+      throw err ?? new Error(unknownArguments(msg, argv) ?? msg);
     });
   await cli.parseAsync();
   return code;
+}
+
+/** The bin's entry: run main, print a failure as one paragraph (an internal error as a bug, its
+ * stack behind --debug), exit 130 with a line on Ctrl-C. Returns the exit code. */
+export async function cli(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const command = commandOf(argv);
+  exitOnInterrupt(command);
+  try {
+    return await main(argv);
+  } catch (err) {
+    console.error(formatError(err, { command, debug: argv.includes('--debug') || env.DENSETRAIN_DEBUG === '1' }));
+    return 1;
+  }
 }

@@ -19,6 +19,8 @@ export interface ExportOptions {
   quantize?: 'int8';
   /** Where tensors move to external data (tests use a small value). */
   write?: WriteOptions;
+  /** Write into a non-empty folder that is not an earlier export. */
+  overwrite?: boolean;
 }
 
 export interface ExportResult {

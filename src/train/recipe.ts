@@ -1,8 +1,10 @@
 // Recipe loading: a YAML or JSON file, plus dotted overrides from the command line
-// (`train.lr=2e-5`), checked against the schema below. Unknown keys and wrong types are errors
-// that name the key and the file; missing keys take the contract's defaults.
+// (`train.lr=2e-5`), checked against the schema below. Unknown keys, wrong types and values out
+// of range are errors that name the key, the value and where it came from (the file or the
+// command line); missing keys take the contract's defaults.
 import fs from 'node:fs';
 import YAML from 'yaml';
+import { didYouMean } from '../errors.js';
 import { dataConfigProblems, type DataConfig } from '../data/config.js';
 import { DEFAULT_COLUMNS, PRESETS } from '../data/presets.js';
 
@@ -36,7 +38,7 @@ export interface Recipe {
 // The schema: each key's kind, default, and whether it may be null or left out.
 type Leaf =
   | { kind: 'string' | 'boolean' | 'strings' | 'column' }
-  | { kind: 'number' | 'integer'; min?: number }
+  | { kind: 'number' | 'integer'; min?: number; max?: number; above?: number }
   | { kind: 'enum' | 'choices'; values: readonly string[] };
 type Field = Leaf & { default?: unknown; nullable?: boolean; optional?: boolean };
 interface Section {
@@ -47,7 +49,8 @@ interface Section {
 
 const str = (d?: string): Field => ({ kind: 'string', ...(d === undefined ? {} : { default: d }) });
 const int = (d?: number | null, min = 0): Field => ({ kind: 'integer', min, default: d, nullable: d === null });
-const num = (d?: number | null): Field => ({ kind: 'number', default: d, nullable: d === null });
+const num = (d?: number | null, range: { min?: number; max?: number; above?: number } = {}): Field => ({ kind: 'number', default: d, nullable: d === null, ...range });
+const positive = { above: 0 };
 const bool = (d: boolean): Field => ({ kind: 'boolean', default: d });
 const oneOf = (values: readonly string[], d?: string): Field => ({ kind: 'enum', values, default: d });
 const choices = (values: readonly string[], d: string[]): Field => ({ kind: 'choices', values, default: d });
@@ -86,7 +89,7 @@ const SCHEMA: Section = {
       kind: 'section',
       fields: {
         name: oneOf(['mnrl', 'cached_mnrl', 'margin_mse']),
-        scale: num(20),
+        scale: num(20, positive),
         symmetric: bool(false),
         mini_batch_size: int(32, 1),
       },
@@ -95,14 +98,14 @@ const SCHEMA: Section = {
       kind: 'section',
       fields: {
         batch_size: int(32, 1),
-        lr: num(2e-5),
-        weight_decay: num(0.01),
+        lr: num(2e-5, positive),
+        weight_decay: num(0.01, { min: 0 }),
         schedule: oneOf(['constant', 'linear', 'cosine'], 'linear'),
-        warmup_steps: int(0),
-        warmup_ratio: { ...num(), optional: true },
+        warmup_steps: { ...int(0), optional: true }, // optional: `--train.warmup_steps null` drops it
+        warmup_ratio: { ...num(undefined, { min: 0, max: 1 }), optional: true }, // or warmup_steps, not both
         max_steps: int(null, 1),
         epochs: int(1, 1),
-        max_grad_norm: { ...num(1.0), nullable: true }, // null: no clipping
+        max_grad_norm: { ...num(1.0, positive), nullable: true }, // null: no clipping
         gradient_accumulation_steps: int(1, 1),
         seed: int(0),
         output_dir: str(),
@@ -118,6 +121,12 @@ const SCHEMA: Section = {
   },
 };
 
+/** Where each value came from, for messages: the recipe file, or the command line for overrides. */
+interface Source {
+  file: string;
+  overridden: Set<string>;
+}
+
 export function loadRecipe(file: string, overrides: Record<string, string> = {}): Recipe {
   let doc: unknown;
   try {
@@ -127,9 +136,19 @@ export function loadRecipe(file: string, overrides: Record<string, string> = {})
   }
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${file}: a recipe is a mapping with model, data, loss and train`);
   const root = doc as Record<string, unknown>;
-  for (const [key, value] of Object.entries(overrides)) applyOverride(root, key, value, file);
+  const src: Source = { file, overridden: new Set() };
+  for (const [key, value] of Object.entries(overrides)) applyOverride(root, key, value, src);
 
-  const recipe = checkSection(root, SCHEMA, '', file) as unknown as Recipe;
+  const recipe = checkSection(root, SCHEMA, '', src) as unknown as Recipe;
+  const t = (root.train ?? {}) as Record<string, unknown>;
+  // transformers lets one of the two win silently; here a run does what one key says.
+  if (t.warmup_steps !== undefined && t.warmup_ratio !== undefined) {
+    const [typed, other] = src.overridden.has('train.warmup_ratio') ? ['train.warmup_ratio', 'train.warmup_steps'] : ['train.warmup_steps', 'train.warmup_ratio'];
+    throw new Error(
+      `${where(typed, src)}: train.warmup_steps (${t.warmup_steps}) and train.warmup_ratio (${t.warmup_ratio}) are both set; set one of them` +
+        (src.overridden.has(typed) && !src.overridden.has(other) ? ` (--${other} null drops the recipe's value)` : ''),
+    );
+  }
   const given = (root.data as Record<string, unknown>).columns as Record<string, unknown> | undefined;
   const preset = recipe.data.preset ? PRESETS[recipe.data.preset] : {};
   recipe.data.columns = { ...DEFAULT_COLUMNS, ...preset, ...pick(recipe.data.columns, Object.keys(given ?? {})) };
@@ -138,67 +157,127 @@ export function loadRecipe(file: string, overrides: Record<string, string> = {})
   return recipe;
 }
 
+/** Every key a recipe (and so a `--dotted.key` override) can set, e.g. `train.lr`. */
+export function recipeKeys(): string[] {
+  return keysOf(SCHEMA, '');
+}
+
+function keysOf(section: Section, at: string): string[] {
+  return Object.entries(section.fields).flatMap(([k, spec]) => (spec.kind === 'section' ? keysOf(spec, join(at, k)) : [join(at, k)]));
+}
+
+/** The top-level sections (`model`, `data`, ...): a flag that starts with one is an override. */
+export const RECIPE_SECTIONS: readonly string[] = Object.keys(SCHEMA.fields);
+
 function pick<T extends object>(o: T, keys: string[]): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([k]) => keys.includes(k))) as Partial<T>;
 }
 
-/** `train.lr` = "2e-5" -> doc.train.lr = 2e-5 (values are YAML scalars). */
-function applyOverride(root: Record<string, unknown>, key: string, value: string, file: string): void {
+/** `train.lr` = "2e-5" -> doc.train.lr = 2e-5. The value is read by the key's kind, never as
+ * YAML: a string key keeps the raw text (`runs/exp #2`, `2024`). */
+function applyOverride(root: Record<string, unknown>, key: string, value: string, src: Source): void {
   const parts = key.split('.');
   let section: Section = SCHEMA;
   let obj = root;
   for (const [i, part] of parts.entries()) {
     const spec: Field | Section | undefined = section.fields[part];
     const at = parts.slice(0, i + 1).join('.');
-    if (!spec) throw new Error(`override --${key}: unknown key "${at}" (recipe ${file})${suggest(section)}`);
+    if (!spec) {
+      const hint = didYouMean(key, recipeKeys());
+      throw new Error(`override --${key}: unknown key "${at}" (recipe ${src.file})${hint ? `; did you mean --${hint}?` : suggest(section)}`);
+    }
     if (i === parts.length - 1) {
-      if (spec.kind === 'section') throw new Error(`override --${key}: "${at}" is a section, not a value (recipe ${file})`);
-      obj[part] = YAML.parse(value);
+      if (spec.kind === 'section')
+        throw new Error(`override --${key}: "${at}" is a section, not a value; set one of its keys, e.g. --${keysOf(spec, at)[0]} VALUE (recipe ${src.file})`);
+      const v = overrideValue(value, spec);
+      if (v === undefined) delete obj[part];
+      else obj[part] = v;
+      src.overridden.add(at);
       return;
     }
-    if (spec.kind !== 'section') throw new Error(`override --${key}: "${at}" is a value, not a section (recipe ${file})`);
+    if (spec.kind !== 'section') throw new Error(`override --${key}: "${at}" is a value, not a section (recipe ${src.file})`);
     const next = obj[part];
     if (next === undefined || next === null) obj[part] = {};
-    else if (typeof next !== 'object' || Array.isArray(next)) throw new Error(`${file}: "${at}" must be a mapping`);
+    else if (typeof next !== 'object' || Array.isArray(next)) throw new Error(`${src.file}: "${at}" must be a mapping`);
     obj = obj[part] as Record<string, unknown>;
     section = spec;
   }
 }
 
-function checkSection(value: unknown, section: Section, at: string, file: string): Record<string, unknown> {
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** A command-line value as the key's kind reads it. What does not read stays the raw string, so
+ * that checkLeaf names the key and the value. `null` clears an optional key (undefined). */
+function overrideValue(raw: string, spec: Field): unknown {
+  if (raw === 'null' && (spec.nullable || spec.optional)) return spec.nullable ? null : undefined;
+  switch (spec.kind) {
+    case 'string':
+    case 'enum':
+      return raw;
+    case 'boolean':
+      return raw === 'true' ? true : raw === 'false' ? false : raw;
+    case 'number':
+    case 'integer':
+      return NUMBER.test(raw) ? Number(raw) : raw;
+    case 'strings':
+    case 'column':
+    case 'choices':
+      return listValue(raw) ?? raw;
+  }
+}
+
+/** `[a, b]` (YAML flow or JSON) as a list of strings; anything else (`[ab].jsonl`, a glob) is not one. */
+function listValue(raw: string): string[] | undefined {
+  if (!/^\[.*\]$/s.test(raw.trim())) return undefined;
+  try {
+    const v = YAML.parse(raw);
+    return Array.isArray(v) ? v.map(String) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function where(path: string, src: Source): string {
+  return src.overridden.has(path) ? `--${path} (command line)` : src.file;
+}
+
+function checkSection(value: unknown, section: Section, at: string, src: Source): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new Error(`${file}: "${at}" must be a mapping (got ${JSON.stringify(value)})`);
+    throw new Error(`${src.file}: "${at}" must be a mapping (got ${JSON.stringify(value)})`);
   const obj = value as Record<string, unknown>;
   for (const key of Object.keys(obj))
-    if (!(key in section.fields)) throw new Error(`${file}: unknown key "${join(at, key)}"${suggest(section)}`);
+    if (!(key in section.fields)) {
+      const hint = didYouMean(join(at, key), keysOf(SCHEMA, ''));
+      throw new Error(`${src.file}: unknown key "${join(at, key)}"${suggest(section)}${hint ? `; did you mean ${hint}?` : ''}`);
+    }
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(section.fields)) {
     const path = join(at, key);
     const v = obj[key];
     if (spec.kind === 'section') {
       if (v === undefined && spec.optional) continue;
-      out[key] = checkSection(v ?? {}, spec, path, file);
+      out[key] = checkSection(v ?? {}, spec, path, src);
       continue;
     }
     if (v === undefined) {
       if (spec.default !== undefined) out[key] = spec.default;
-      else if (!spec.optional) throw new Error(`${file}: "${path}" is required`);
+      else if (!spec.optional) throw new Error(`${src.file}: "${path}" is required`);
       continue;
     }
-    out[key] = checkLeaf(v, spec, path, file);
+    out[key] = checkLeaf(v, spec, path, src);
   }
   return out;
 }
 
-function checkLeaf(v: unknown, spec: Field, path: string, file: string): unknown {
-  const bad = (want: string): Error => new Error(`${file}: "${path}" must be ${want} (got ${JSON.stringify(v)})`);
+function checkLeaf(v: unknown, spec: Field, path: string, src: Source): unknown {
+  const bad = (want: string): Error => new Error(`${where(path, src)}: "${path}" must be ${want} (got ${typeof v === 'number' ? String(v) : JSON.stringify(v)})`);
   if (v === null) {
     if (spec.nullable) return null;
     throw bad('set (null is not allowed here)');
   }
   switch (spec.kind) {
     case 'string':
-      if (typeof v !== 'string') throw bad('a string');
+      if (typeof v !== 'string' || v === '') throw bad('a non-empty string');
       return v;
     case 'boolean':
       if (typeof v !== 'boolean') throw bad('true or false');
@@ -207,7 +286,7 @@ function checkLeaf(v: unknown, spec: Field, path: string, file: string): unknown
     case 'integer':
       if (typeof v !== 'number' || !Number.isFinite(v)) throw bad('a number');
       if (spec.kind === 'integer' && !Number.isInteger(v)) throw bad('an integer');
-      if (spec.min !== undefined && v < spec.min) throw bad(`at least ${spec.min}`);
+      if (outOfRange(v, spec)) throw bad(rangeText(spec) + (spec.nullable ? ', or null' : ''));
       return v;
     case 'enum':
       if (typeof v !== 'string' || !spec.values.includes(v)) throw bad(`one of ${spec.values.join(', ')}`);
@@ -225,6 +304,18 @@ function checkLeaf(v: unknown, spec: Field, path: string, file: string): unknown
       if (typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'))) return v;
       throw bad('a column path, a list of columns, or null');
   }
+}
+
+type Range = { min?: number; max?: number; above?: number };
+
+function outOfRange(v: number, r: Range): boolean {
+  return (r.min !== undefined && v < r.min) || (r.max !== undefined && v > r.max) || (r.above !== undefined && v <= r.above);
+}
+
+function rangeText(r: Range): string {
+  if (r.min !== undefined && r.max !== undefined) return `in [${r.min}, ${r.max}]`;
+  if (r.above !== undefined) return `> ${r.above}`;
+  return r.max !== undefined ? `at most ${r.max}` : `at least ${r.min}`;
 }
 
 function join(at: string, key: string): string {

@@ -46,6 +46,8 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Called after every optimizer step with its metrics row. */
   onStep?: (row: MetricsRow) => void;
+  /** Train into an output_dir that holds another run (transformers' overwrite_output_dir). */
+  overwriteOutputDir?: boolean;
 }
 
 /** The checkpoint to resume from: `latest`, a folder, or none. */

@@ -4,13 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect, it, vi } from 'vitest';
-import { dottedOverrides, main } from '../../src/cli/main.js';
+import { main, recipeOverrides } from '../../src/cli/main.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-it('dottedOverrides reads --a.b value and --a.b=value, and nothing else', () => {
-  expect(dottedOverrides(['--recipe', 'r.yaml', '--train.lr', '2e-5', '--data.shuffle=false', '--backend', 'wasm'])).toEqual({ 'train.lr': '2e-5', 'data.shuffle': 'false' });
-  expect(() => dottedOverrides(['--train.lr'])).toThrow('--train.lr needs a value');
+it('recipeOverrides reads --a.b value and --a.b=value, and nothing else', () => {
+  expect(recipeOverrides(['train', '--recipe', 'r.yaml', '--train.lr', '2e-5', '--data.shuffle=false', '--backend', 'wasm'])).toEqual({ 'train.lr': '2e-5', 'data.shuffle': 'false' });
+  expect(() => recipeOverrides(['train', '--train.lr'])).toThrow('--train.lr needs a value');
 });
 
 it('train writes metrics.jsonl, checkpoints and final/ as the contract says; check-data prints its summary', async () => {
