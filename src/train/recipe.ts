@@ -141,8 +141,9 @@ export function loadRecipe(file: string, overrides: Record<string, string> = {})
 
   const recipe = checkSection(root, SCHEMA, '', src) as unknown as Recipe;
   const t = (root.train ?? {}) as Record<string, unknown>;
-  // transformers lets one of the two win silently; here a run does what one key says.
-  if (t.warmup_steps !== undefined && t.warmup_ratio !== undefined) {
+  // transformers lets warmup_steps > 0 win over warmup_ratio silently; here a run does what one key
+  // says. warmup_steps 0 means none, as in transformers, so the ratio applies (a resolved recipe has both).
+  if (t.warmup_steps !== undefined && t.warmup_steps !== 0 && t.warmup_ratio !== undefined && t.warmup_ratio !== null) {
     const [typed, other] = src.overridden.has('train.warmup_ratio') ? ['train.warmup_ratio', 'train.warmup_steps'] : ['train.warmup_steps', 'train.warmup_ratio'];
     throw new Error(
       `${where(typed, src)}: train.warmup_steps (${t.warmup_steps}) and train.warmup_ratio (${t.warmup_ratio}) are both set; set one of them` +
