@@ -1,15 +1,17 @@
 // `densetrain export`: a model folder -> the same folder plus onnx/model.onnx, checked against the
-// tfjs encoder before it is put in place. The ONNX files are built and checked in a staging folder
-// beside the output, then the complete folder is written atomically, so a failure at any step
-// leaves nothing that looks like an export.
+// tfjs encoder before it is put in place. The whole export is built and checked in a staging
+// folder beside the output, then moved in (see output-folder.ts: only a new, empty or earlier
+// export's folder is written without `overwrite`, and nothing the export does not write is
+// touched), so a failure at any step leaves nothing that looks like an export.
 import fs from 'node:fs';
 import path from 'node:path';
 import { openOnnxEncoder } from '../engine/onnx-encoder.js';
 import { type ModelFolder, readModelFolder } from '../model/folder.js';
-import { writeFolderAtomically, writeModelFiles } from '../model/save.js';
+import { writeModelFiles } from '../model/save.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { buildEncoderGraph } from './encoder-graph.js';
 import { SUPPORTED_OPSETS, type WriteOptions, writeOnnxModel } from './onnx-file.js';
+import { checkExportTarget, exportEntries, landExport } from './output-folder.js';
 import { maxDiffVsTfjs, SAMPLE_TEXTS } from './parity.js';
 import { int8Linear } from './quantize.js';
 
@@ -19,6 +21,11 @@ export interface ExportOptions {
   quantize?: 'int8';
   /** Where tensors move to external data (tests use a small value). */
   write?: WriteOptions;
+  /**
+   * Write into a folder that is not new, empty or an earlier export of this model. Only the
+   * entries an export writes are replaced; other files in the folder stay.
+   */
+  overwrite?: boolean;
 }
 
 export interface ExportResult {
@@ -32,13 +39,14 @@ export interface ExportResult {
 export const PARITY_TOLERANCE = 1e-4;
 export const DEFAULT_OPSET = 17;
 
-/** A staging folder beside `outDir` (same file system, so the final rename is atomic). */
+/** A staging folder beside `outDir` (same file system, so the final renames are atomic). */
 function makeStaging(outDir: string): string {
   const parent = path.dirname(path.resolve(outDir));
   try {
     fs.mkdirSync(parent, { recursive: true });
-    const dir = fs.mkdtempSync(path.join(parent, `.${path.basename(outDir)}.onnx-`));
-    fs.chmodSync(dir, 0o755); // it becomes onnx/; mkdtemp makes it owner-only
+    const dir = fs.mkdtempSync(path.join(parent, `.${path.basename(outDir)}.export-`));
+    fs.chmodSync(dir, 0o755); // it may become the output folder; mkdtemp makes it owner-only
+    fs.mkdirSync(path.join(dir, 'onnx'));
     return dir;
   } catch (e) {
     throw new Error(`${outDir}: cannot write the output folder here (${(e as Error).message})`);
@@ -89,9 +97,10 @@ export async function exportOnnx(modelDir: string, outDir: string, opts: ExportO
   const opset = opts.opset ?? DEFAULT_OPSET;
   if (!SUPPORTED_OPSETS.includes(opset)) throw new Error(`--opset ${opset} is not supported (choose one of ${SUPPORTED_OPSETS.join(', ')})`);
   const folder = readModelFolder(modelDir);
+  checkExportTarget(outDir, modelDir, opts.overwrite ?? false);
   const staging = makeStaging(outDir);
   try {
-    const floatPath = path.join(staging, 'model.onnx');
+    const floatPath = path.join(staging, 'onnx', 'model.onnx');
     const externalChunks: Record<string, number> = {};
     const written = writeOnnxModel(buildEncoderGraph(folder, { opset }), floatPath, opts.write);
     if (written.externalChunks) externalChunks['model.onnx'] = written.externalChunks;
@@ -101,16 +110,16 @@ export async function exportOnnx(modelDir: string, outDir: string, opts: ExportO
     }
     let int8: ExportResult['int8'];
     if (opts.quantize === 'int8') {
-      const int8Path = path.join(staging, 'model_int8.onnx');
+      const int8Path = path.join(staging, 'onnx', 'model_int8.onnx');
       const q = writeOnnxModel(buildEncoderGraph(folder, { opset, linear: int8Linear }), int8Path, opts.write);
       if (q.externalChunks) externalChunks['model_int8.onnx'] = q.externalChunks;
       int8 = { onnxPath: path.join(outDir, 'onnx', 'model_int8.onnx'), ...(await int8Cost(folder, floatPath, int8Path)) };
     }
-    writeFolderAtomically(outDir, (tmp) => {
-      writeModelFiles(folder, folder.weights, tmp);
-      patchForTransformersJs(tmp, folder, externalChunks);
-      fs.renameSync(staging, path.join(tmp, 'onnx'));
-    });
+    writeModelFiles(folder, folder.weights, staging);
+    patchForTransformersJs(staging, folder, externalChunks);
+    // --output equal to --model adds onnx/ (and the transformers.js keys) to the model folder and
+    // leaves its weights and other files as they are.
+    landExport(staging, outDir, exportEntries(staging, outDir, modelDir), modelDir);
     return { onnxPath: path.join(outDir, 'onnx', 'model.onnx'), maxAbsDiff, int8 };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
