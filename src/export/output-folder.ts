@@ -46,7 +46,8 @@ export function checkExportTarget(outDir: string, modelDir: string, overwrite: b
   const marker = readMarker(outDir);
   if (marker && path.resolve(marker.source) === path.resolve(modelDir)) return;
   if (isSameFolder(outDir, modelDir)) {
-    if (!fs.existsSync(path.join(outDir, 'onnx'))) return;
+    // Its onnx/ may be replaced when absent or written by an export (of this folder or another).
+    if (!fs.existsSync(path.join(outDir, 'onnx')) || marker?.entries.includes('onnx')) return;
     throw new Error(`--output ${outDir}: the model folder already has an onnx/ folder that no export of densetrain wrote; pass --overwrite to replace it`);
   }
   const names = fs.readdirSync(outDir).sort();
@@ -83,13 +84,16 @@ export function exportEntries(staging: string, outDir: string, modelDir: string)
  */
 export function landExport(staging: string, outDir: string, entries: string[], source: string): void {
   const marker: Marker = { source: path.resolve(source), entries };
+  const inPlace = isSameFolder(outDir, source);
   if (!fs.existsSync(outDir)) {
     for (const n of fs.readdirSync(staging)) if (!entries.includes(n)) fs.rmSync(path.join(staging, n), { recursive: true, force: true });
     writeMarker(staging, marker);
     fs.renameSync(staging, outDir);
     return;
   }
-  const previous = readMarker(outDir)?.entries ?? [];
+  // Entries only an earlier export wrote go too, except in the model folder itself: there the
+  // earlier export's files are the model this export reads.
+  const previous = inPlace ? [] : (readMarker(outDir)?.entries ?? []);
   // Replaced entries wait here until the new ones are all in place; after a failure they are kept.
   const aside = fs.mkdtempSync(path.join(path.dirname(path.resolve(outDir)), `.${path.basename(outDir)}.replaced-`));
   try {

@@ -8,8 +8,11 @@ import type { Recipe } from './recipe.js';
 
 export type RunOptions = Record<string, unknown>;
 
-/** Data keys that only change speed, not which batches come in which order. */
-const FREE_DATA_KEYS = new Set(['train', 'tokenize_workers', 'prefetch']);
+/**
+ * Data keys that change neither which batches come nor their order: speed, and whether a bad
+ * record stops the run (`train` is compared as the resolved file list).
+ */
+const FREE_DATA_KEYS = new Set(['train', 'tokenize_workers', 'prefetch', 'on_bad_record']);
 
 export function runOptions(recipe: Recipe, maxSeqLength: number): RunOptions {
   const out: RunOptions = { 'data.files': listSources(recipe.data.train).map((s) => s.path) };

@@ -91,6 +91,17 @@ describe('export --output', () => {
     expect(leftovers(out)).toEqual([]);
   });
 
+  it('an export re-exported in place keeps every file of the earlier export', async () => {
+    const out = path.join(tmp, 'reexport');
+    await exportOnnx(`${FIX}tiny-bert`, out);
+    const before = snapshot(out);
+    await exportOnnx(out, out);
+    const after = snapshot(out);
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    for (const f of ['model.safetensors', 'modules.json', '1_Pooling/config.json', 'sentence_bert_config.json']) expect(after[f], f).toBe(before[f]);
+    expect(leftovers(out)).toEqual([]);
+  });
+
   it('an empty folder is a fit target', async () => {
     const out = path.join(tmp, 'empty');
     fs.mkdirSync(out);

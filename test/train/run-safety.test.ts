@@ -105,8 +105,8 @@ describe('resume checks', () => {
     fs.copyFileSync(HARD_NEGATIVES, copy);
     await expect(train(recipe(dir, { resume: 'latest', max_steps: 4 }, { train: [copy] }), quiet))
       .rejects.toThrow(`data.train lists other files than the checkpoint's run: file 1 was ${HARD_NEGATIVES}, now ${copy}`);
-    // What may change: the run's length, how often it saves, the tokenizer threads.
-    const r = await train(recipe(dir, { resume: 'latest', max_steps: 4, save_every: 1 }, { tokenize_workers: 2 }), quiet);
+    // What may change: the run's length, how often it saves, the tokenizer threads, what a bad record does.
+    const r = await train(recipe(dir, { resume: 'latest', max_steps: 4, save_every: 1 }, { tokenize_workers: 2, on_bad_record: 'skip' }), quiet);
     expect(r.steps).toBe(4);
   });
 
@@ -179,5 +179,23 @@ describe('file-system errors while training', () => {
     await expect(train(recipe(dir, { max_steps: 4 }), quiet)).rejects.toThrow(
       `${ckpts}: cannot write checkpoint step-4: read-only file system (EROFS). Last good checkpoint: ${path.join(ckpts, 'step-2')}`);
     await expect(train(recipe(other), quiet)).rejects.toThrow(`${path.join(other, 'out')}: cannot write the final model: permission denied (EACCES)`);
+  });
+});
+
+describe('the lock and process.exit', () => {
+  it('a process that exits with process.exit(130) (as the CLI does on SIGINT) leaves no lock behind', async () => {
+    const dir = tempDir();
+    const ROOT = new URL('../../', import.meta.url).pathname;
+    const script = path.join(dir, 'lock-exit.mts');
+    fs.writeFileSync(script, [
+      `import fs from 'node:fs';`,
+      `import { acquireRunLock } from '${ROOT}src/train/run-lock.ts';`,
+      `acquireRunLock('${dir}');`,
+      `if (!fs.existsSync('${path.join(dir, LOCK_FILE)}')) process.exit(3);`,
+      `process.exit(130);`,
+    ].join('\n'));
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(130);
+    expect(fs.existsSync(path.join(dir, LOCK_FILE))).toBe(false);
   });
 });
