@@ -21,7 +21,8 @@ export async function runDemo(outputDir: string): Promise<{ before: number; afte
   console.log(`    ndcg@10 ${before['ndcg@10'].toFixed(4)}`);
 
   console.log(`2/4 training with ${path.relative(process.cwd(), recipePath)} (${recipe.loss.name}, batch ${recipe.train.batch_size}, ${recipe.train.max_steps} steps)`);
-  const run = await train(recipe);
+  // The demo's folder holds the demo's run: a second `npm start` replaces it (only the run's files).
+  const run = await train(recipe, { overwriteOutputDir: true });
 
   console.log(`3/4 evaluating ${run.finalDir}`);
   const after = await evalCommand({ model: run.finalDir, data: evalData, split: 'test', engine: 'tfjs', batchSize: 64 });

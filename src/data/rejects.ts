@@ -44,7 +44,11 @@ export function openRejectLog(file: string, keep?: number): RejectLog {
       const line = JSON.stringify({ file: r.file, ...r.loc, field: r.field, reason: r.reason, record: r.record }, (_, v) =>
         typeof v === 'bigint' ? Number(v) : v,
       );
-      fs.writeSync(fd, line + '\n');
+      try {
+        fs.writeSync(fd, line + '\n');
+      } catch (e) {
+        throw new Error(`${file}: cannot log a skipped record (${(e as Error).message})`);
+      }
     },
     close() {
       if (fd !== null) fs.closeSync(fd);

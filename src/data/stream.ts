@@ -9,7 +9,7 @@ import { dataConfigProblems, requiredFields } from './config.js';
 import { compileMapping } from './mapping.js';
 import { describeModelFolder } from '../model/folder.js';
 import { makeRecordReader, type ReadState, type RecordStats } from './records.js';
-import { openRejectLog } from './rejects.js';
+import { openRejectLog, type RejectLog } from './rejects.js';
 import { makeRng, seedRng, type RngState } from './rng.js';
 import { shuffleIn, shuffleOut } from './shuffle.js';
 import { listSources } from './sources.js';
@@ -44,6 +44,10 @@ export interface TrainingStream<B> {
 export interface StreamOptions {
   resume?: PipelineState;
   tokenize?: boolean;
+  /** Where skipped records are logged: default output_dir/rejected.jsonl; null: nowhere (they are still counted). */
+  rejects?: string | null;
+  /** The tokenizer's folder and max length (default: the recipe's model); a resumed run uses its checkpoint's. */
+  tokenizer?: { dir: string; maxSeqLength: number };
 }
 
 // RNG streams, each reseeded from (seed, epoch, stream) at the start of every epoch.
@@ -65,8 +69,10 @@ export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): Tr
       throw new Error('recipe: BEIR folders have no language field; batching by language needs data.columns.language: $file (the folder name)');
   }
   const files = sources.map((s) => s.path);
-  if (opts.resume && JSON.stringify(opts.resume.files) !== JSON.stringify(files))
-    throw new Error(`cannot resume: data.train now lists other files than the checkpoint (${opts.resume.files.length} then, ${files.length} now)`);
+  if (opts.resume) {
+    const problem = fileListChange(opts.resume.files, files);
+    if (problem) throw new Error(`cannot resume: data.train ${problem}`);
+  }
 
   const required = requiredFields(data, recipe.loss.name);
   const mapping = compileMapping(data.columns, required);
@@ -74,7 +80,17 @@ export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): Tr
   if (data.columns.language !== '$file') beirColumns.language = null;
   const beirMapping = compileMapping(beirColumns, required);
   // A checkpoint from before rejection counting (no `rejections`) keeps the whole log.
-  const rejects = openRejectLog(path.join(recipe.train.output_dir, 'rejected.jsonl'), opts.resume ? (opts.resume.stats.rejections ?? Infinity) : undefined);
+  const rejectsFile = opts.rejects === undefined ? path.join(recipe.train.output_dir, 'rejected.jsonl') : opts.rejects;
+  const log = rejectsFile === null ? null : openRejectLog(rejectsFile, opts.resume ? (opts.resume.stats.rejections ?? Infinity) : undefined);
+  // Every epoch reads the same files and meets the same bad records: they are logged in the first
+  // only, so each appears once however many epochs the read-ahead runs through.
+  const rejects: RejectLog = {
+    path: rejectsFile ?? '',
+    write: (r) => {
+      if (s.epoch === 0) log?.write(r);
+    },
+    close: () => log?.close(),
+  };
   const seed = recipe.train.seed;
   const endless = recipe.train.max_steps !== null;
   const batchSize = recipe.train.batch_size;
@@ -120,7 +136,7 @@ export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): Tr
     for (let t = shuffleOut(s.buffer, rngs.shuffle); t; t = shuffleOut(s.buffer, rngs.shuffle)) s.ready.push(...batcher.push(t));
     s.ready.push(...batcher.flush());
     if (s.epochBatches + s.ready.length === 0 && endless)
-      throw new Error(`data.train yields no batch (${s.stats.records} good records, ${s.stats.skipped} skipped)`);
+      throw new Error(`data.train yields no batch (${s.stats.records} good records, ${s.stats.skipped} skipped${s.stats.skipped > 0 && rejectsFile ? `; see ${rejectsFile}` : ''})`);
     s.epoch++;
     if (!endless && s.epoch >= recipe.train.epochs) {
       s.done = true;
@@ -148,7 +164,8 @@ export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): Tr
     return { batch: withMargins(grouped, data.num_negatives), state: snapshot() };
   };
 
-  const pool = opts.tokenize === false ? null : openTokenizerPool(recipe.model.path, recipe.model.max_seq_length ?? describeModelFolder(recipe.model.path).maxSeqLength, data.tokenize_workers);
+  const tok = opts.tokenizer ?? { dir: recipe.model.path, maxSeqLength: recipe.model.max_seq_length ?? describeModelFolder(recipe.model.path).maxSeqLength };
+  const pool = opts.tokenize === false ? null : openTokenizerPool(tok.dir, tok.maxSeqLength, data.tokenize_workers);
   const tokenized = async (b: TripleBatch): Promise<TripleBatch | TrainingBatch> => {
     if (!pool) return b;
     const columns = [b.triples.map((t) => t.query), b.triples.map((t) => t.positive)];
@@ -206,6 +223,15 @@ export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): Tr
       rejects.close();
     },
   } as TrainingStream<TripleBatch | TrainingBatch>;
+}
+
+/** How the file list differs from the checkpoint's, naming the first file that differs; null if it does not. */
+export function fileListChange(then: string[], now: string[]): string | null {
+  const i = then.findIndex((f, k) => f !== now[k]);
+  if (i === -1 && then.length === now.length) return null;
+  if (i === -1) return `now lists ${now.length} files, the checkpoint's run ${then.length}; the first new one is ${now[then.length]}`;
+  if (i >= now.length) return `now lists ${now.length} files, the checkpoint's run ${then.length}; ${then[i]} is no longer listed`;
+  return `lists other files than the checkpoint's run: file ${i + 1} was ${then[i]}, now ${now[i]}`;
 }
 
 /** teacherMargins [B, k] = positive_score - negative_score_k, when every record has the scores. */

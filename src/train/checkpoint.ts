@@ -19,6 +19,8 @@ export interface TrainerState {
   data_state: unknown;
   /** Best eval NDCG@10 so far and the checkpoint that had it. */
   best?: { metric: string; value: number; step: number };
+  /** The options that decide data order and loss (run-options.ts), compared on resume; absent in older checkpoints. */
+  run_options?: Record<string, unknown>;
 }
 
 const STEP_DIR = /^step-(\d+)$/;

@@ -1,6 +1,8 @@
 // The training loop. In order, each step: take a batch, compute loss and gradients, check the
 // loss is finite, clip, update with AdamW at the scheduled learning rate, log a metrics row;
-// every `save_every` steps a checkpoint, every `eval.every` steps an evaluation.
+// every `save_every` steps a checkpoint, every `eval.every` steps an evaluation. The output folder
+// is the run's alone: locked against a second process, and another run's files there are an
+// error unless resumed or replaced (output-dir.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { type BeirSet, readBeir } from '../data/beir.js';
@@ -13,10 +15,15 @@ import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { saveModelFolder } from '../model/save.js';
 import { ADAMW_DEFAULTS } from './adamw.js';
 import { listCheckpoints, pruneCheckpoints, removeStaleTemps, readOptimizer, readTrainerState, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { countTotalSteps } from './count-steps.js';
 import { resolveEngine, type TrainEngine } from './engine.js';
+import { guardWrite } from './fs-errors.js';
 import type { HostMoments } from './host-optim.js';
 import { openOnnxEngine } from './onnx-engine.js';
+import { prepareOutputDir } from './output-dir.js';
 import type { Recipe } from './recipe.js';
+import { acquireRunLock } from './run-lock.js';
+import { checkRunOptions, runOptions } from './run-options.js';
 import { lrAt } from './schedule.js';
 import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
 import { describeEnvironment, writeRunRecord } from './run-record.js';
@@ -46,7 +53,7 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Called after every optimizer step with its metrics row. */
   onStep?: (row: MetricsRow) => void;
-  /** Train into an output_dir that holds another run (transformers' overwrite_output_dir). */
+  /** Start a fresh run in an output_dir that holds another run, removing that run's files (only those). */
   overwriteOutputDir?: boolean;
 }
 
@@ -59,22 +66,27 @@ function resumeDir(recipe: Recipe): string | undefined {
   return r;
 }
 
-/** Steps in the run: max_steps, else epochs × batches per epoch (counted by a pass over the data without tokenizing). */
-async function countTotalSteps(recipe: Recipe, log: (line: string) => void): Promise<number> {
-  if (recipe.train.max_steps) return recipe.train.max_steps;
-  log(`counting the batches of ${recipe.train.epochs} epoch(s) for the learning-rate schedule (set train.max_steps to skip this pass)`);
-  const stream = openTrainingStream(recipe, { tokenize: false });
-  let batches = 0;
-  while (await stream.next()) batches++;
-  await stream.close();
-  return Math.ceil(batches / recipe.train.gradient_accumulation_steps);
-}
-
-/** metrics.jsonl rows up to `step` (a resumed run rewrites what came after its checkpoint). */
+/**
+ * metrics.jsonl rows up to `step` (a resumed run rewrites what came after its checkpoint). A torn
+ * last line, from a crash mid-write, is dropped; a bad line before it is an error.
+ */
 function keepMetricsUpTo(file: string, step: number): void {
   if (!fs.existsSync(file)) return;
-  const rows = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).filter((l) => JSON.parse(l).step <= step);
-  fs.writeFileSync(file, rows.map((r) => r + '\n').join(''));
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const kept: string[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    let row: { step?: unknown };
+    try {
+      row = JSON.parse(line);
+    } catch {
+      if (lines.slice(i + 1).every((l) => l.trim() === '')) return; // torn last line
+      throw new Error(`${file}: line ${i + 1}: not JSON; cannot resume over a damaged metrics file (move it away to start its rows afresh)`);
+    }
+    if (typeof row.step === 'number' && row.step <= step) kept.push(line);
+  });
+  fs.writeFileSync(`${file}.tmp`, kept.map((r) => r + '\n').join(''));
+  fs.renameSync(`${file}.tmp`, file);
 }
 
 function warmupSteps(recipe: Recipe, total: number): number {
@@ -98,17 +110,30 @@ function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments):
 }
 
 export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<TrainResult> {
+  const lock = acquireRunLock(recipe.train.output_dir);
+  try {
+    return await runLocked(recipe, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => console.log(l));
   const t = recipe.train;
   const out = t.output_dir;
-  fs.mkdirSync(out, { recursive: true });
   const metricsFile = path.join(out, 'metrics.jsonl');
 
   // 1. Model, optimizer and trainer state: fresh, or from a checkpoint (either engine's).
   removeStaleTemps(out);
+  prepareOutputDir(out, t.resume, opts.overwriteOutputDir ?? false);
   const from = resumeDir(recipe);
   const folder = readModelFolder(from ?? recipe.model.path, { maxSeqLength: recipe.model.max_seq_length ?? undefined });
   const state: TrainerState = from ? readTrainerState(from) : { step: 0, epoch: 0, total_steps: 0, data_state: undefined };
+  const options = runOptions(recipe, folder.maxSeqLength);
+  // Checkpoints from before run options were stored resume as before (the file list is still checked).
+  if (from && state.run_options) checkRunOptions(from, state.run_options, options);
+  state.run_options = options;
   // A resumed run may extend max_steps; otherwise it keeps the run's length (and so its schedule).
   if (from && t.max_steps) state.total_steps = t.max_steps;
   const moments = from ? readOptimizer(from, weightShapes(folder.config), state.step) : undefined;
@@ -123,12 +148,12 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       log(`resuming from ${from} at step ${state.step}`);
     } else {
       state.total_steps = await countTotalSteps(recipe, log);
-      if (fs.existsSync(metricsFile)) fs.rmSync(metricsFile);
     }
     const total = state.total_steps;
     const warmup = warmupSteps(recipe, total);
     const adamCfg = { ...ADAMW_DEFAULTS, weightDecay: t.weight_decay };
-    stream = openTrainingStream(recipe, { resume: state.data_state as never });
+    // The tokenizer is the checkpoint's when resuming: the base model.path may be gone by then.
+    stream = openTrainingStream(recipe, { resume: state.data_state as never, tokenizer: { dir: folder.dir, maxSeqLength: folder.maxSeqLength } });
     const evals: Record<string, number>[] = [];
     let lastMetrics: MetricsRow | undefined;
     const bar = progress('train');
@@ -182,7 +207,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
         for (const [k, v] of Object.entries(e)) row[`eval_${k}`] = v;
         if (!state.best || e['ndcg@10'] > state.best.value) state.best = { metric: 'ndcg@10', value: e['ndcg@10'], step: state.step };
       }
-      fs.appendFileSync(metricsFile, JSON.stringify(row) + '\n');
+      guardWrite(out, 'the metrics row', metricsFile, () => fs.appendFileSync(metricsFile, JSON.stringify(row) + '\n'));
       tb?.scalars(row.step, rowScalars(row));
       lastMetrics = row;
       opts.onStep?.(row);
@@ -192,15 +217,17 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
           ('eval_ndcg@10' in row ? ` eval ndcg@10 ${row['eval_ndcg@10'].toFixed(4)}` : ''));
       }
       if (state.step % t.save_every === 0 || state.step === total) {
-        saveCheckpoint(out, folder, engine.weights(), engine.moments(), state, trainingCardInfo(recipe, state, engine.description, lastEval));
-        pruneCheckpoints(out, t.save_total_limit, state.best?.step);
+        guardWrite(out, `checkpoint step-${state.step}`, path.join(out, 'checkpoints'), () => {
+          saveCheckpoint(out, folder, engine.weights(), engine.moments(), state, trainingCardInfo(recipe, state, engine.description, lastEval));
+          pruneCheckpoints(out, t.save_total_limit, state.best?.step);
+        });
       }
     }
     bar.done();
     // 3. The final model (the last weights; the best eval checkpoint is kept and named in trainer_state.json), and the report.
     const finalDir = path.join(out, 'final');
-    saveModelFolder(folder, finalDir, engine.weights(), trainingCardInfo(recipe, state, engine.description, lastEval));
-    writeReport(out);
+    guardWrite(out, 'the final model', finalDir, () => saveModelFolder(folder, finalDir, engine.weights(), trainingCardInfo(recipe, state, engine.description, lastEval)));
+    guardWrite(out, 'the report', path.join(out, 'report.html'), () => writeReport(out));
     return { steps: state.step, finalDir, lastMetrics, evals };
   } finally {
     await stream?.close();

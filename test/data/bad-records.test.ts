@@ -155,3 +155,16 @@ describe('rejected.jsonl on resume', () => {
     expect(rejected(dir)).toEqual(whole);
   });
 });
+
+describe('rejected.jsonl under read-ahead', () => {
+  test('each bad record is logged once however many epochs the stream reads (2 bad records, 3 steps of a many-epoch stream)', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'data.jsonl');
+    fs.writeFileSync(file, [GOOD[0], 'not json', GOOD[1], '{"query": "q"}', ...GOOD.slice(2)].join('\n') + '\n');
+    // max_steps makes the stream endless; prefetch 32 reads many epochs of 6 records ahead of 3 steps.
+    const stream = openTrainingStream(recipeWith(dir, { train: [file], on_bad_record: 'skip' }, { max_steps: 3, batch_size: 2 }), { tokenize: false });
+    const batches = await collect(stream, 3);
+    expect(batches).toHaveLength(3);
+    expect(rejected(dir).map((r) => r.line)).toEqual([2, 4]);
+  });
+});

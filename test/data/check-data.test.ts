@@ -18,8 +18,20 @@ test('counts skipped records, and BEIR folders and JSONL go through together', a
   const file = path.join(dir, 'with-bad.jsonl');
   fs.writeFileSync(file, fs.readFileSync(HARD_NEGATIVES, 'utf8') + 'not json\n{"query": "q"}\n');
   const recipe = recipeWith(dir, { train: [file, path.join(FIXTURES, 'beir-mini')], num_negatives: 0, on_bad_record: 'skip', beir_split: 'train' });
+  // A run's files in output_dir, which check-data must leave as they are.
+  fs.mkdirSync(path.join(dir, 'out'));
+  fs.writeFileSync(path.join(dir, 'out', 'rejected.jsonl'), '{"from": "the run"}\n');
   const summary = await checkData(recipe);
   // 24 + 4 BEIR pairs; the BEIR pairs have no language column
   expect(summary).toMatchObject({ records: 28, skipped: 2, batches: 7, languages: { de: 8, en: 8, fr: 8 } });
-  expect(fs.readFileSync(path.join(dir, 'out', 'rejected.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
+  expect(fs.readFileSync(path.join(dir, 'out', 'rejected.jsonl'), 'utf8')).toBe('{"from": "the run"}\n');
+  expect(fs.readdirSync(path.join(dir, 'out'))).toEqual(['rejected.jsonl']);
+});
+
+test('data without a usable record is an error, as in train, and writes nothing', async () => {
+  const dir = tempDir();
+  const file = path.join(dir, 'all-bad.jsonl');
+  fs.writeFileSync(file, 'not json\n{"query": "q"}\n');
+  await expect(checkData(recipeWith(dir, { train: [file], on_bad_record: 'skip' }))).rejects.toThrow('data.train yields no batch: 0 good records, 2 skipped');
+  expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
 });
