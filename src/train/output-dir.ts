@@ -32,8 +32,8 @@ export function prepareOutputDir(dir: string, resume: string | null, overwrite: 
   // A run is there when it trained: a launch that failed before its first step left at most its
   // run record, which the new launch's record replaces.
   if (present(dir, ['metrics.jsonl', 'checkpoints', 'final']).length === 0) return;
-  const found = present(dir, RUN_ENTRIES);
   if (!overwrite) {
+    const found = RUN_ENTRIES.filter((n) => fs.existsSync(path.join(dir, n)));
     const ckpts = listCheckpoints(dir);
     const what = found.map((n) => (n === 'checkpoints' && ckpts.length > 0 ? `checkpoints/ (last: step-${ckpts.at(-1)!.step})` : n.includes('.') ? n : `${n}/`));
     throw new Error(

@@ -37,6 +37,7 @@ describe('loadRecipe', () => {
       gradient_accumulation_steps: 1,
       seed: 0,
       output_dir: 'runs/x',
+      report_to: [],
       save_every: 500,
       save_total_limit: 3,
       resume: null,

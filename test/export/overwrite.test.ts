@@ -78,16 +78,16 @@ describe('export --output', () => {
     const marker = JSON.parse(fs.readFileSync(path.join(out, EXPORT_MARKER), 'utf8'));
     expect(marker.source).toBe(path.resolve(`${FIX}tiny-bert`));
     expect(marker.entries).toContain('onnx');
-    fs.writeFileSync(path.join(out, 'README.md'), 'my notes');
+    fs.writeFileSync(path.join(out, 'NOTES.md'), 'my notes');
     fs.writeFileSync(path.join(out, 'onnx', 'model.onnx'), 'stale'); // replaced by the new export
     await exportOnnx(`${FIX}tiny-bert`, out);
-    expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toBe('my notes');
+    expect(fs.readFileSync(path.join(out, 'NOTES.md'), 'utf8')).toBe('my notes');
     expect(fs.statSync(path.join(out, 'onnx', 'model.onnx')).size).toBeGreaterThan(1000);
 
     await expect(exportOnnx(`${FIX}tiny-xlmr`, out)).rejects.toThrow(`is an export of another model (${path.resolve(`${FIX}tiny-bert`)})`);
     await exportOnnx(`${FIX}tiny-xlmr`, out, { overwrite: true });
     expect(JSON.parse(fs.readFileSync(path.join(out, EXPORT_MARKER), 'utf8')).source).toBe(path.resolve(`${FIX}tiny-xlmr`));
-    expect(fs.readFileSync(path.join(out, 'README.md'), 'utf8')).toBe('my notes');
+    expect(fs.readFileSync(path.join(out, 'NOTES.md'), 'utf8')).toBe('my notes');
     expect(leftovers(out)).toEqual([]);
   });
 
