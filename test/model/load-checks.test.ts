@@ -43,7 +43,7 @@ function shrunkVocab(): string {
   const file = path.join(dir, 'model.safetensors');
   const w = readF32Safetensors(file);
   const emb = w.get('embeddings.word_embeddings.weight')!;
-  w.set('embeddings.word_embeddings.weight', { shape: [500, emb.shape[1]], data: emb.data.slice(0, 500 * emb.shape[1]) });
+  w.set('embeddings.word_embeddings.weight', { shape: [500, emb.shape[1]], data: Float32Array.from(emb.data).subarray(0, 500 * emb.shape[1]) });
   writeSafetensorsFile(file, w);
   return dir;
 }
