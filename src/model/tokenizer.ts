@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { type EncoderConfig, maxSeqLengthProblem, readConfig } from './config.js';
 import { readJsonFile } from './json-file.js';
+import { leadingIds } from './text-prefix.js';
 
 /** A padded batch, row-major [batchSize, seqLen]. */
 export interface TokenBatch {
@@ -64,7 +65,8 @@ export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer 
   const padId = (padToken !== undefined ? tok.token_to_id(padToken) : undefined) ?? tokJson.padding?.pad_id ?? 0;
 
   const encode = (text: string): number[] => {
-    const ids = tok.encode(text).ids;
+    // only the prefix truncation keeps is tokenized: a huge text costs bounded memory
+    const ids = leadingIds((t) => tok.encode(t).ids, text, maxSeqLength);
     if (ids.length <= maxSeqLength) return ids;
     // Keep the closing special token ([SEP], </s>) as the Rust tokenizer's truncation does for
     // single-sequence templates: first maxSeqLength - 1 ids, then the last one.
