@@ -98,8 +98,9 @@ function readQrels(dir: string, split: string, queries: Map<string, string>, cor
   }
   const qrels = new Map<string, Map<string, number>>();
   let sawHeader = false;
-  for (const { n, text } of readLinesSync(file)) {
+  for (const { n, text, invalidUtf8 } of readLinesSync(file)) {
     const where = `${file} line ${n}`;
+    if (invalidUtf8) throw new Error(`${where}: invalid UTF-8`);
     if (!sawHeader) {
       if (text.trim() !== QRELS_HEADER) throw new Error(`${where}: expected the header ${JSON.stringify(QRELS_HEADER)}, got ${JSON.stringify(text)}`);
       sawHeader = true;
