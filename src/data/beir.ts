@@ -77,6 +77,18 @@ function optionalString(rec: JsonRecord, field: string, where: string): string {
   return rec[field] === undefined || rec[field] === null ? '' : requiredString(rec, field, where);
 }
 
+/**
+ * A graded relevance: an integer, also when written as an integral float (`1.0`, as several
+ * published BEIR conversions write it); a fraction or a non-number is an error.
+ */
+function qrelScore(cell: string, where: string): number {
+  const t = cell.trim();
+  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(t)) throw new Error(`${where}, field "score": expected an integer, got ${JSON.stringify(cell)}`);
+  const v = Number(t);
+  if (!Number.isSafeInteger(v)) throw new Error(`${where}, field "score": expected an integer (graded relevance), got ${JSON.stringify(cell)}`);
+  return v;
+}
+
 function readQrels(dir: string, split: string, queries: Map<string, string>, corpus: Map<string, BeirDocument>) {
   const file = path.join(dir, 'qrels', `${split}.tsv`);
   if (!fs.existsSync(file)) {
@@ -86,8 +98,9 @@ function readQrels(dir: string, split: string, queries: Map<string, string>, cor
   }
   const qrels = new Map<string, Map<string, number>>();
   let sawHeader = false;
-  for (const { n, text } of readLinesSync(file)) {
+  for (const { n, text, invalidUtf8 } of readLinesSync(file)) {
     const where = `${file} line ${n}`;
+    if (invalidUtf8) throw new Error(`${where}: invalid UTF-8`);
     if (!sawHeader) {
       if (text.trim() !== QRELS_HEADER) throw new Error(`${where}: expected the header ${JSON.stringify(QRELS_HEADER)}, got ${JSON.stringify(text)}`);
       sawHeader = true;
@@ -99,11 +112,11 @@ function readQrels(dir: string, split: string, queries: Map<string, string>, cor
     const [queryId, docId, score] = cells;
     if (!queries.has(queryId)) throw new Error(`${where}, field "query-id": "${queryId}" is not in queries.jsonl`);
     if (!corpus.has(docId)) throw new Error(`${where}, field "corpus-id": "${docId}" is not in corpus.jsonl`);
-    if (!/^-?\d+$/.test(score.trim())) throw new Error(`${where}, field "score": expected an integer, got ${JSON.stringify(score)}`);
+    const relevance = qrelScore(score, where);
     let docs = qrels.get(queryId);
     if (!docs) qrels.set(queryId, (docs = new Map()));
     if (docs.has(docId)) throw new Error(`${where}: the pair ("${queryId}", "${docId}") appears a second time`);
-    docs.set(docId, Number(score));
+    docs.set(docId, relevance);
   }
   if (!sawHeader) throw new Error(`${file}: empty (not even the header)`);
   if (qrels.size === 0) throw new Error(`${file}: no judgements after the header`);

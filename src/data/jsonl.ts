@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Source } from './sources.js';
 import { errorMessage, type RawRecord, type ReadPosition, type Reader } from './reader.js';
+import { invalidUtf8Fields } from './utf8-fields.js';
 
 const CHUNK = 1 << 20;
 
@@ -58,7 +59,8 @@ function parseLine(bytes: Buffer, line: number, after: ReadPosition): RawRecord 
   const loc = { line };
   if (!isUtf8(bytes)) {
     const raw = bytes.toString('utf8');
-    return { problem: { field: null, reason: 'invalid UTF-8' }, loc, raw, after };
+    const fields = invalidUtf8Fields(bytes);
+    return { problem: { field: fields.length > 0 ? fields.join(', ') : null, reason: 'invalid UTF-8' }, loc, raw, after };
   }
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // byte-order mark

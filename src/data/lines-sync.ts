@@ -1,6 +1,9 @@
 // Synchronous line reader for text files too large to hold as one string (a BEIR corpus can be
 // several GB, past V8's string limit): reads 1 MiB at a time and yields each line, numbered from 1.
+// A line that is not valid UTF-8 is an error naming the file, the line and, for JSON, the field.
+import { isUtf8 } from 'node:buffer';
 import fs from 'node:fs';
+import { invalidUtf8Fields } from './utf8-fields.js';
 
 const CHUNK = 1 << 20;
 
@@ -9,6 +12,8 @@ export interface Line {
   n: number;
   /** The line without its "\n" or "\r\n" (and without a leading byte-order mark on line 1). */
   text: string;
+  /** The line's bytes, set only when they are not valid UTF-8 (`text` then holds U+FFFD for them). */
+  invalidUtf8?: Buffer;
 }
 
 export function* readLinesSync(file: string): Generator<Line> {
@@ -20,7 +25,8 @@ export function* readLinesSync(file: string): Generator<Line> {
     let text = bytes.toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     if (n === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    return { n: ++n, text };
+    // copied: the bytes are a view of a buffer the next read overwrites
+    return isUtf8(bytes) ? { n: ++n, text } : { n: ++n, text, invalidUtf8: Buffer.from(bytes) };
   };
   try {
     let read: number;
@@ -43,9 +49,13 @@ export function* readLinesSync(file: string): Generator<Line> {
 
 /** The JSON objects of a JSONL file, skipping blank lines; `where` is "FILE line N" for messages. */
 export function* readJsonObjectsSync(file: string): Generator<{ rec: Record<string, unknown>; where: string }> {
-  for (const { n, text } of readLinesSync(file)) {
+  for (const { n, text, invalidUtf8 } of readLinesSync(file)) {
     if (text.trim() === '') continue; // blank lines hold no record
     const where = `${file} line ${n}`;
+    if (invalidUtf8) {
+      const fields = invalidUtf8Fields(invalidUtf8).map((f) => `, field "${f}"`).join('');
+      throw new Error(`${where}${fields}: invalid UTF-8`);
+    }
     let rec: unknown;
     try {
       rec = JSON.parse(text);

@@ -1,16 +1,24 @@
 // Worker thread that tokenizes batches for the training stream, so tokenization runs off the
-// training thread. Gets (model dir, max length) at start, then jobs of text columns.
+// training thread. Gets (model dir, max length) at start, then jobs of text columns. A tokenizer
+// that cannot load (it does not fit the model) answers every job with why, in its own words.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadTokenizer } from '../model/tokenizer.js';
+import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
 
 export interface TokenizeJob {
   id: number;
   columns: string[][];
 }
 
-const tokenizer = loadTokenizer(workerData.dir, workerData.maxSeqLength);
+let tokenizer: TextTokenizer;
+try {
+  tokenizer = loadTokenizer(workerData.dir, workerData.maxSeqLength);
+  parentPort!.on('message', answer);
+} catch (e) {
+  const error = e instanceof Error ? e.message : String(e);
+  parentPort!.on('message', (job: TokenizeJob) => parentPort!.postMessage({ id: job.id, error }));
+}
 
-parentPort!.on('message', (job: TokenizeJob) => {
+function answer(job: TokenizeJob): void {
   try {
     const batches = job.columns.map((texts) => tokenizer.encodeBatch(texts));
     const buffers = batches.flatMap((b) => [b.inputIds.buffer, b.attentionMask.buffer, b.tokenTypeIds.buffer]);
@@ -18,4 +26,4 @@ parentPort!.on('message', (job: TokenizeJob) => {
   } catch (e) {
     parentPort!.postMessage({ id: job.id, error: e instanceof Error ? e.message : String(e) });
   }
-});
+}

@@ -69,6 +69,19 @@ export function parseConfig(raw: Record<string, any>, file = 'config.json'): Enc
   return cfg;
 }
 
+/** The longest token sequence the position table holds: XLM-RoBERTa's positions start at padding_idx + 1. */
+export function positionLimit(c: EncoderConfig): number {
+  return c.modelType === 'xlm-roberta' ? c.maxPositions - c.padTokenId - 1 : c.maxPositions;
+}
+
+/** Explain why `maxSeqLength` (from `source`) does not fit the position table of `configFile`, or null. */
+export function maxSeqLengthProblem(maxSeqLength: number, c: EncoderConfig, configFile: string, source: string): string | null {
+  const limit = positionLimit(c);
+  if (maxSeqLength <= limit) return null;
+  const offset = limit === c.maxPositions ? '' : ` minus padding_idx + 1 = ${c.padTokenId + 1} for ${c.modelType}`;
+  return `${source}: max_seq_length ${maxSeqLength} is more than the ${limit} positions the model has (${configFile}: max_position_embeddings ${c.maxPositions}${offset}); use at most ${limit}`;
+}
+
 export function readConfig(dir: string): EncoderConfig {
   const file = path.join(dir, 'config.json');
   let text: string;

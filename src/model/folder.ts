@@ -2,7 +2,7 @@
 // folder. The result is plain data: config, pooling, weights, max length, prompts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { type EncoderConfig, readConfig, weightShapes } from './config.js';
+import { type EncoderConfig, maxSeqLengthProblem, positionLimit, readConfig, weightShapes } from './config.js';
 import { readJsonFile } from './json-file.js';
 import { readModelWeights, type TensorMap } from './safetensors.js';
 
@@ -63,17 +63,27 @@ function readSentenceBertConfig(dir: string): Record<string, any> {
   return st;
 }
 
-/** Read max_seq_length as sentence-transformers does: sentence_bert_config.json, else tokenizer_config.json. */
+/**
+ * Read max_seq_length as sentence-transformers does: sentence_bert_config.json, else
+ * tokenizer_config.json capped at the position table (as sentence-transformers caps it). A value
+ * set explicitly above the position table is an error: the encoder would fail on long texts.
+ */
 function readMaxSeqLength(dir: string, config: EncoderConfig, stConfig: Record<string, any>): number {
-  let n: number | undefined = stConfig.max_seq_length ?? undefined;
-  const tokCfg = path.join(dir, 'tokenizer_config.json');
-  if (n === undefined && fs.existsSync(tokCfg)) {
-    const m = readJsonFile(tokCfg).model_max_length;
-    if (typeof m === 'number' && m < 1e6) n = m; // HF writes a huge sentinel when unset
+  const limit = positionLimit(config);
+  const explicit = stConfig.max_seq_length ?? undefined;
+  if (explicit !== undefined) {
+    const file = path.join(dir, 'sentence_bert_config.json');
+    if (!Number.isInteger(explicit) || explicit < 1) throw new Error(`${file}: "max_seq_length" must be a positive integer, got ${JSON.stringify(explicit)}`);
+    const problem = maxSeqLengthProblem(explicit, config, path.join(dir, 'config.json'), file);
+    if (problem) throw new Error(problem);
+    return explicit;
   }
-  // RoBERTa-style models offset positions by padding_idx + 1.
-  const positions = config.modelType === 'xlm-roberta' ? config.maxPositions - config.padTokenId - 1 : config.maxPositions;
-  return Math.min(n ?? positions, positions);
+  const tokCfg = path.join(dir, 'tokenizer_config.json');
+  if (fs.existsSync(tokCfg)) {
+    const m = readJsonFile(tokCfg).model_max_length;
+    if (Number.isInteger(m) && m >= 1) return Math.min(m, limit); // HF writes a huge sentinel when unset
+  }
+  return limit;
 }
 
 /** `source` names the weights file (or shard index) in errors. */
@@ -127,6 +137,10 @@ export function describeModelFolder(dir: string, opts: FolderOptions = {}): Omit
     throw new Error(`${path.join(dir, 'tokenizer.json')}: missing (densetrain needs the fast-tokenizer file tokenizer.json)`);
   }
   const stConfig = readSentenceBertConfig(dir);
+  if (opts.maxSeqLength !== undefined) {
+    const problem = maxSeqLengthProblem(opts.maxSeqLength, config, path.join(dir, 'config.json'), 'model.max_seq_length');
+    if (problem) throw new Error(problem);
+  }
   const maxSeqLength = opts.maxSeqLength ?? readMaxSeqLength(dir, config, stConfig);
   return { dir, config, pooling, normalize, maxSeqLength, prompts };
 }

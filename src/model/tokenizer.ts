@@ -1,11 +1,14 @@
 // Text -> token ids, through @huggingface/tokenizers (the tokenizer of transformers.js), from the
 // model folder's tokenizer.json + tokenizer_config.json. Truncation and padding follow
 // sentence-transformers: truncate to max_seq_length (special tokens included), pad to the
-// longest text of the batch.
+// longest text of the batch. Loading checks that the tokenizer and max_seq_length fit the model's
+// embedding tables, so a mismatch is an error naming both files rather than an index fault later.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { type EncoderConfig, maxSeqLengthProblem, readConfig } from './config.js';
 import { readJsonFile } from './json-file.js';
+import { leadingIds } from './text-prefix.js';
 
 /** A padded batch, row-major [batchSize, seqLen]. */
 export interface TokenBatch {
@@ -27,8 +30,33 @@ export interface TextTokenizer {
   readonly maxSeqLength: number;
 }
 
+/** The highest token id tokenizer.json can produce: its model's vocabulary and its added tokens. */
+export function highestTokenId(tokJson: Record<string, any>): number {
+  const vocab = tokJson.model?.vocab;
+  // WordPiece, BPE and WordLevel map token -> id; Unigram lists [piece, score] by id.
+  const ids: number[] = Array.isArray(vocab) ? [vocab.length - 1] : Object.values(vocab ?? {}).filter((v): v is number => typeof v === 'number');
+  for (const t of tokJson.added_tokens ?? []) if (typeof t?.id === 'number') ids.push(t.id);
+  return ids.reduce((a, b) => Math.max(a, b), -1);
+}
+
+/** Fail where the tokenizer's ids or max_seq_length exceed the model's embedding tables. */
+function checkFitsModel(dir: string, tokJson: Record<string, any>, config: EncoderConfig, maxSeqLength: number): void {
+  const tokFile = path.join(dir, 'tokenizer.json');
+  const cfgFile = path.join(dir, 'config.json');
+  const top = highestTokenId(tokJson);
+  if (top >= config.vocabSize) {
+    throw new Error(
+      `${tokFile}: token ids go up to ${top} (${top + 1} tokens with added tokens), but ${cfgFile} has vocab_size ${config.vocabSize} ` +
+        `(word embedding rows 0..${config.vocabSize - 1}); the tokenizer does not belong to this model`,
+    );
+  }
+  const problem = maxSeqLengthProblem(maxSeqLength, config, cfgFile, dir);
+  if (problem) throw new Error(problem);
+}
+
 export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer {
   const tokJson = readJsonFile(path.join(dir, 'tokenizer.json'), 'a model folder needs a tokenizer.json from Hugging Face tokenizers');
+  checkFitsModel(dir, tokJson, readConfig(dir), maxSeqLength);
   const cfgFile = path.join(dir, 'tokenizer_config.json');
   const tokCfg = fs.existsSync(cfgFile) ? readJsonFile(cfgFile) : {};
   const tok = new Tokenizer(tokJson, tokCfg);
@@ -37,7 +65,8 @@ export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer 
   const padId = (padToken !== undefined ? tok.token_to_id(padToken) : undefined) ?? tokJson.padding?.pad_id ?? 0;
 
   const encode = (text: string): number[] => {
-    const ids = tok.encode(text).ids;
+    // only the prefix truncation keeps is tokenized: a huge text costs bounded memory
+    const ids = leadingIds((t) => tok.encode(t).ids, text, maxSeqLength);
     if (ids.length <= maxSeqLength) return ids;
     // Keep the closing special token ([SEP], </s>) as the Rust tokenizer's truncation does for
     // single-sequence templates: first maxSeqLength - 1 ids, then the last one.
