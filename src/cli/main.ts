@@ -120,6 +120,43 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'mine',
+      "Mine hard negatives for (query, positive) records, with sentence-transformers' mine_hard_negatives semantics; resumes an interrupted run",
+      (y) =>
+        y
+          .option('model', { type: 'string', demandOption: true, describe: 'bi-encoder model folder (dense search, and the scores without --cross-encoder)' })
+          .option('data', { type: 'string', demandOption: true, describe: '(query, positive) records: .jsonl, .jsonl.gz, .parquet, .arrow or a BEIR folder (qrels/train.tsv)' })
+          .option('corpus', { type: 'string', array: true, describe: 'candidate documents: JSONL with "text" (and "title", as a BEIR corpus.jsonl) or a BEIR folder; the positives are always added. Default: the positives' })
+          .option('output', { type: 'string', demandOption: true, describe: 'output JSONL, appended as queries are mined; OUTPUT.mine.json records the arguments for a resume' })
+          .option('first-stage', { choices: ['dense', 'bm25', 'hybrid'] as const, default: 'dense' as const, describe: 'candidate search: bi-encoder cosine, BM25 (Lucene formula, k1 1.2, b 0.75), or both by reciprocal rank fusion (k 60)' })
+          .option('top-k', { type: 'number', describe: 'first-stage candidates per query (default: range-max + the most positives of a query, as sentence-transformers; 200 without --range-max)' })
+          .option('cross-encoder', { type: 'string', describe: 'cross-encoder folder (one label): rescores candidates and positives; its scores are then the ones filtered and written' })
+          .option('range-min', { type: 'number', default: 0, describe: 'skip this many best remaining candidates' })
+          .option('range-max', { type: 'number', describe: 'consider only the best this many remaining candidates (default: --top-k, or 200)' })
+          .option('max-score', { type: 'number', describe: 'drop candidates scoring above this' })
+          .option('min-score', { type: 'number', describe: 'drop candidates scoring below this' })
+          .option('absolute-margin', { type: 'number', describe: "drop candidates with score + margin > the positive's score" })
+          .option('relative-margin', { type: 'number', describe: "drop candidates with score > the positive's score * (1 - margin)" })
+          .option('num-negatives', { type: 'number', default: 3, describe: 'negatives per query' })
+          .option('sampling-strategy', { choices: ['top', 'random'] as const, default: 'top' as const, describe: 'the best remaining candidates, or a seeded random sample of them' })
+          .option('seed', { type: 'number', default: 0, describe: 'seed of --sampling-strategy random' })
+          .option('query-column', { type: 'string', default: 'query', describe: 'column (path) of the query in --data' })
+          .option('positive-column', { type: 'string', default: 'positive', describe: 'column (path) of the positive in --data' })
+          .option('output-format', { choices: ['grouped', 'n-tuple'] as const, default: 'grouped' as const, describe: 'grouped: the hard_negatives preset layout (a query with at least one negative is written); n-tuple: rows as sentence-transformers returns them (only queries with num-negatives negatives)' })
+          .option('batch-size', { type: 'number', default: 32, describe: 'texts (or cross-encoder pairs) per model call' }),
+      async (a) => {
+        const { mineCommand } = await import('./mine.js');
+        const summary = await mineCommand({
+          model: a.model, data: a.data, corpus: a.corpus, output: a.output, firstStage: a['first-stage'], topK: a['top-k'],
+          crossEncoder: a['cross-encoder'], rangeMin: a['range-min'], rangeMax: a['range-max'], maxScore: a['max-score'],
+          minScore: a['min-score'], absoluteMargin: a['absolute-margin'], relativeMargin: a['relative-margin'],
+          numNegatives: a['num-negatives'], samplingStrategy: a['sampling-strategy'], seed: a.seed, queryColumn: a['query-column'],
+          positiveColumn: a['positive-column'], outputFormat: a['output-format'], batchSize: a['batch-size'],
+        });
+        console.log(JSON.stringify(summary));
+      },
+    )
+    .command(
       'demo',
       'The embedded demo: evaluate the default model, train it on the demo data, evaluate again, export to ONNX',
       (y) => withBackend(y).option('output', { type: 'string', default: 'runs/demo', describe: 'where the run goes' }),

@@ -1,0 +1,241 @@
+// Hard-negative mining with sentence-transformers' mine_hard_negatives semantics, streamed: the
+// corpus is embedded (and/or indexed for BM25) once, then the queries go through in fixed chunks:
+// first-stage candidates (range_max + the most positives any query has, as sentence-transformers
+// takes, unless --top-k says otherwise), scores from the cross-encoder when there is one (else
+// the bi-encoder's cosine), the selection of select.ts, and rows appended to the output. Memory
+// holds the corpus (texts, embeddings, BM25 index) and one query chunk.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { makeRng, seedRng } from '../data/rng.js';
+import type { CrossEncoder } from '../engine/cross-encoder.js';
+import type { OnnxEncoder } from '../engine/onnx-encoder.js';
+import { describeModelFolder } from '../model/folder.js';
+import { Bm25Builder, type Bm25Index } from './bm25.js';
+import { dotRow, embedCorpus, searchDense, unit, type EmbeddingMatrix } from './dense.js';
+import { fuseRanks } from './fuse.js';
+import { readMiningInput, type QueryGroup } from './inputs.js';
+import { formatRow, openOutput, type OutputFormat } from './output.js';
+import { emptySkipCounts, selectNegatives, type Candidate, type SelectOptions, type SkipCounts } from './select.js';
+
+export type FirstStage = 'bm25' | 'dense' | 'hybrid';
+
+export interface MineOptions {
+  model: string;
+  data: string;
+  corpus?: string[];
+  output: string;
+  firstStage: FirstStage;
+  /** First-stage candidates per query; default range_max + max positives, or 200 without range_max. */
+  topK?: number;
+  crossEncoder?: string;
+  rangeMin: number;
+  rangeMax?: number;
+  maxScore?: number;
+  minScore?: number;
+  absoluteMargin?: number;
+  relativeMargin?: number;
+  numNegatives: number;
+  samplingStrategy: 'top' | 'random';
+  seed: number;
+  queryColumn: string;
+  positiveColumn: string;
+  outputFormat: OutputFormat;
+  batchSize: number;
+}
+
+export interface MineHooks {
+  /** Lines for the user (the first says what computes). */
+  log?: (line: string) => void;
+  progress?: (stage: string, done: number, total: number) => void;
+}
+
+export interface MineSummary {
+  output: string;
+  records: number;
+  queries: number;
+  corpus: number;
+  first_stage: FirstStage;
+  candidates: number;
+  range_max: number;
+  scored_by: 'cross-encoder' | 'bi-encoder';
+  resumed_at_query: number | null;
+  rows_written: number;
+  /** Rows (query, positive) not written: no negative (grouped) or fewer than num_negatives (n-tuple). */
+  rows_dropped: number;
+  /** Grouped rows written with fewer than num_negatives negatives. */
+  rows_short: number;
+  /** Candidates removed by each filter. */
+  skipped: SkipCounts;
+  positives_added_to_corpus: number;
+  corpus_duplicates: number;
+}
+
+/** Queries per chunk: the unit of batching and of resuming (so a resumed file equals a straight run's). */
+export const QUERY_CHUNK = 256;
+
+/** Corpus texts per embed call. */
+const CORPUS_SLICE = 4096;
+
+const RRF_K = 60;
+
+export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineSummary> {
+  checkOptions(o);
+  const log = hooks.log ?? (() => {});
+  const progress = hooks.progress ?? (() => {});
+  const input = await readMiningInput({ data: o.data, corpus: o.corpus, queryColumn: o.queryColumn, positiveColumn: o.positiveColumn });
+  const { groups, corpus } = input;
+  const rangeMax = o.rangeMax ?? o.topK ?? 200;
+  const pool = o.topK ?? (o.rangeMax !== undefined ? o.rangeMax + input.maxPositives : 200);
+  if (o.rangeMin >= rangeMax) throw new Error(`--range-min ${o.rangeMin} leaves no candidate below --range-max ${rangeMax}`);
+
+  const groupOf = new Map(groups.map((g, i) => [g.query, i]));
+  const queryKey = o.outputFormat === 'grouped' ? 'query' : o.queryColumn;
+  const opened = openOutput(o.output, recordedArgs(o), queryKey, groupOf, QUERY_CHUNK);
+
+  let encoder: OnnxEncoder | null = null;
+  let ce: CrossEncoder | null = null;
+  try {
+    // The bi-encoder scores when no cross-encoder does, and searches unless BM25 alone does.
+    const needBi = o.firstStage !== 'bm25' || !o.crossEncoder;
+    log(`densetrain mine: onnxruntime-node on CPU, ${os.availableParallelism()} threads; ${o.firstStage} first stage` +
+      `${o.crossEncoder ? `, cross-encoder ${o.crossEncoder}` : ''}${needBi ? `, bi-encoder ${o.model}` : ''}`);
+    if (needBi) {
+      const { loadOnnxModel } = await import('../engine/onnx-encoder.js');
+      encoder = await loadOnnxModel(o.model);
+    } else describeModelFolder(o.model); // checked even when BM25 and the cross-encoder do all the work
+    if (o.crossEncoder) {
+      const { loadCrossEncoder } = await import('../engine/cross-encoder.js');
+      ce = await loadCrossEncoder(o.crossEncoder);
+    }
+    const enc = encoder;
+    const embed = enc ? (texts: string[], role: 'query' | 'document') => enc.encodeAs(role, texts, { batchSize: o.batchSize }) : null;
+
+    const matrix = embed ? await embedCorpus(corpus, embed, CORPUS_SLICE, (d) => progress('embed corpus', d, corpus.length)) : null;
+    let bm25: Bm25Index | null = null;
+    if (o.firstStage !== 'dense') {
+      const b = new Bm25Builder();
+      corpus.forEach((t, i) => {
+        b.add(t);
+        if (i % 10000 === 0) progress('index corpus', i, corpus.length);
+      });
+      bm25 = b.build();
+    }
+
+    const summary: MineSummary = {
+      output: o.output, records: input.records, queries: groups.length, corpus: corpus.length, first_stage: o.firstStage,
+      candidates: pool, range_max: rangeMax, scored_by: ce ? 'cross-encoder' : 'bi-encoder',
+      resumed_at_query: opened.resumed ? opened.startGroup : null, rows_written: 0, rows_dropped: 0, rows_short: 0,
+      skipped: emptySkipCounts(), positives_added_to_corpus: input.positivesAdded, corpus_duplicates: input.corpusDuplicates,
+    };
+    const select: SelectOptions = {
+      rangeMin: o.rangeMin, rangeMax, maxScore: o.maxScore, minScore: o.minScore, absoluteMargin: o.absoluteMargin,
+      relativeMargin: o.relativeMargin, numNegatives: o.numNegatives, samplingStrategy: o.samplingStrategy,
+    };
+    const ctx: ChunkContext = { o, corpus, matrix, bm25, embed, ce, pool, select, summary };
+    try {
+      for (let start = opened.startGroup; start < groups.length; start += QUERY_CHUNK) {
+        const lines = await mineChunk(ctx, groups.slice(start, start + QUERY_CHUNK), start);
+        if (lines.length > 0) fs.writeSync(opened.fd, lines.join('\n') + '\n');
+        progress('mine', Math.min(start + QUERY_CHUNK, groups.length), groups.length);
+      }
+    } finally {
+      fs.closeSync(opened.fd);
+    }
+    return summary;
+  } finally {
+    await encoder?.release();
+    await ce?.release();
+  }
+}
+
+interface ChunkContext {
+  o: MineOptions;
+  corpus: string[];
+  matrix: EmbeddingMatrix | null;
+  bm25: Bm25Index | null;
+  embed: ((texts: string[], role: 'query' | 'document') => Promise<Float32Array[]>) | null;
+  ce: CrossEncoder | null;
+  pool: number;
+  select: SelectOptions;
+  summary: MineSummary;
+}
+
+/** The output lines of one chunk of query groups (`first` is the index of its first group). */
+async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): Promise<string[]> {
+  const { o, corpus, matrix } = c;
+  const qEmb = c.embed ? (await c.embed(groups.map((g) => g.query), 'query')).map((v, i) => unit(v, first + i)) : null;
+
+  // first stage
+  let cands: Candidate[][];
+  const dense = o.firstStage !== 'bm25' ? searchDense(matrix!, qEmb!, c.pool) : null;
+  const lexical = o.firstStage !== 'dense' ? groups.map((g) => c.bm25!.search(g.query, c.pool)) : null;
+  const hits = o.firstStage === 'dense' ? dense! : o.firstStage === 'bm25' ? lexical! : dense!.map((d, q) => fuseRanks([d, lexical![q]], RRF_K, c.pool));
+  cands = hits.map((h) => h.map(({ index }) => ({ doc: index, score: 0 })));
+
+  // scores: the cross-encoder's, else cosine
+  let posScores: number[][];
+  if (c.ce) {
+    const pairs: [string, string][] = [];
+    groups.forEach((g, q) => {
+      for (const cand of cands[q]) pairs.push([g.query, corpus[cand.doc]]);
+      for (const p of g.positives) pairs.push([g.query, corpus[p]]);
+    });
+    const { scores } = await c.ce.predict(pairs, { batchSize: o.batchSize });
+    let k = 0;
+    posScores = groups.map((g, q) => {
+      for (const cand of cands[q]) cand.score = scores[k++];
+      return g.positives.map(() => scores[k++]);
+    });
+  } else {
+    cands.forEach((list, q) => list.forEach((cand) => (cand.score = dotRow(matrix!, cand.doc, qEmb![q]))));
+    posScores = groups.map((g, q) => g.positives.map((p) => dotRow(matrix!, p, qEmb![q])));
+  }
+
+  const lines: string[] = [];
+  groups.forEach((g, q) => {
+    const rng = makeRng(seedRng(o.seed, first + q));
+    const chosen = selectNegatives(cands[q], new Set(g.positives), posScores[q], c.select, rng, c.summary.skipped);
+    const complete = chosen.length === o.numNegatives;
+    const write = o.outputFormat === 'n-tuple' ? complete : chosen.length > 0;
+    g.positives.forEach((p, i) => {
+      if (!write) {
+        c.summary.rows_dropped++;
+        return;
+      }
+      if (!complete) c.summary.rows_short++;
+      c.summary.rows_written++;
+      const row = {
+        query: g.query, positive: corpus[p], positiveScore: posScores[q][i], language: g.languages[i],
+        negatives: chosen.map((n) => ({ document: corpus[n.doc], score: n.score })),
+      };
+      lines.push(formatRow(row, o.outputFormat, { query: o.queryColumn, positive: o.positiveColumn }));
+    });
+  });
+  return lines;
+}
+
+/** The arguments a resume must repeat, by flag name (paths absolute). */
+function recordedArgs(o: MineOptions): Record<string, unknown> {
+  return {
+    model: path.resolve(o.model), data: path.resolve(o.data), corpus: (o.corpus ?? []).map((c) => path.resolve(c)),
+    'first-stage': o.firstStage, 'top-k': o.topK ?? null, 'cross-encoder': o.crossEncoder ? path.resolve(o.crossEncoder) : null,
+    'range-min': o.rangeMin, 'range-max': o.rangeMax ?? null, 'max-score': o.maxScore ?? null, 'min-score': o.minScore ?? null,
+    'absolute-margin': o.absoluteMargin ?? null, 'relative-margin': o.relativeMargin ?? null, 'num-negatives': o.numNegatives,
+    'sampling-strategy': o.samplingStrategy, seed: o.seed, 'query-column': o.queryColumn, 'positive-column': o.positiveColumn,
+    'output-format': o.outputFormat, 'batch-size': o.batchSize,
+  };
+}
+
+function checkOptions(o: MineOptions): void {
+  const ints: [string, number | undefined, number][] = [
+    ['top-k', o.topK, 1], ['range-min', o.rangeMin, 0], ['range-max', o.rangeMax, 1], ['num-negatives', o.numNegatives, 1],
+    ['seed', o.seed, -(2 ** 53)], ['batch-size', o.batchSize, 1],
+  ];
+  for (const [flag, v, min] of ints)
+    if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new Error(`--${flag}: expected an integer >= ${min}, got ${v}`);
+  const nums: [string, number | undefined][] = [
+    ['max-score', o.maxScore], ['min-score', o.minScore], ['absolute-margin', o.absoluteMargin], ['relative-margin', o.relativeMargin],
+  ];
+  for (const [flag, v] of nums) if (v !== undefined && !Number.isFinite(v)) throw new Error(`--${flag}: expected a number, got ${v}`);
+}
