@@ -42,6 +42,8 @@ export interface MineOptions {
   positiveColumn: string;
   outputFormat: OutputFormat;
   batchSize: number;
+  /** Queries per chunk (default QUERY_CHUNK); smaller in tests, to cross chunk boundaries. */
+  queryChunk?: number;
 }
 
 export interface MineHooks {
@@ -89,10 +91,6 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
   const pool = o.topK ?? (o.rangeMax !== undefined ? o.rangeMax + input.maxPositives : 200);
   if (o.rangeMin >= rangeMax) throw new Error(`--range-min ${o.rangeMin} leaves no candidate below --range-max ${rangeMax}`);
 
-  const groupOf = new Map(groups.map((g, i) => [g.query, i]));
-  const queryKey = o.outputFormat === 'grouped' ? 'query' : o.queryColumn;
-  const opened = openOutput(o.output, recordedArgs(o), queryKey, groupOf, QUERY_CHUNK);
-
   let encoder: OnnxEncoder | null = null;
   let ce: CrossEncoder | null = null;
   try {
@@ -108,6 +106,11 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
       const { loadCrossEncoder } = await import('../engine/cross-encoder.js');
       ce = await loadCrossEncoder(o.crossEncoder);
     }
+    // after the models load, so a wrong model folder leaves no output behind
+    const chunk = o.queryChunk ?? QUERY_CHUNK;
+    const groupOf = new Map(groups.map((g, i) => [g.query, i]));
+    const queryKey = o.outputFormat === 'grouped' ? 'query' : o.queryColumn;
+    const opened = openOutput(o.output, recordedArgs(o), queryKey, groupOf, chunk);
     const enc = encoder;
     const embed = enc ? (texts: string[], role: 'query' | 'document') => enc.encodeAs(role, texts, { batchSize: o.batchSize }) : null;
 
@@ -134,10 +137,10 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
     };
     const ctx: ChunkContext = { o, corpus, matrix, bm25, embed, ce, pool, select, summary };
     try {
-      for (let start = opened.startGroup; start < groups.length; start += QUERY_CHUNK) {
-        const lines = await mineChunk(ctx, groups.slice(start, start + QUERY_CHUNK), start);
+      for (let start = opened.startGroup; start < groups.length; start += chunk) {
+        const lines = await mineChunk(ctx, groups.slice(start, start + chunk), start);
         if (lines.length > 0) fs.writeSync(opened.fd, lines.join('\n') + '\n');
-        progress('mine', Math.min(start + QUERY_CHUNK, groups.length), groups.length);
+        progress('mine', Math.min(start + chunk, groups.length), groups.length);
       }
     } finally {
       fs.closeSync(opened.fd);
