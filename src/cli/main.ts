@@ -3,6 +3,7 @@ import yargs, { type Argv } from 'yargs';
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../engine/backend.js';
 import { ENGINE_CHOICES } from '../train/engine.js';
 import { embedFile } from './embed.js';
+import { scoreFile } from './score.js';
 import { runDemo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { checkData } from './check-data.js';
@@ -56,6 +57,24 @@ export async function main(argv: string[]): Promise<number> {
         else console.log('densetrain: onnxruntime-node on CPU');
         const n = await embedFile({ model: a.model, input: a.input, output: a.output, engine: a.engine, batchSize: a['batch-size'], promptName: a['prompt-name'] });
         console.log(`embedded ${n} texts -> ${a.output}`);
+      },
+    )
+    .command(
+      'score',
+      'Score (query, document) records with a cross-encoder: each JSONL record plus "logit" and "score" (sigmoid of the logit, as sentence-transformers CrossEncoder.predict)',
+      (y) =>
+        y
+          .option('model', { type: 'string', demandOption: true, describe: 'cross-encoder folder (Hugging Face BertForSequenceClassification or XLMRobertaForSequenceClassification, one label)' })
+          .option('input', { type: 'string', demandOption: true, describe: 'input .jsonl or .jsonl.gz, one {"query": ..., "document": ...} object per line (other fields are kept)' })
+          .option('output', { type: 'string', demandOption: true, describe: 'output .jsonl: each input record plus "logit" and "score", in input order' })
+          .option('query-column', { type: 'string', default: 'query', describe: 'field holding the query' })
+          .option('document-column', { type: 'string', default: 'document', describe: 'field holding the document' })
+          .option('batch-size', { type: 'number', default: 32 })
+          .option('max-length', { type: 'number', describe: "tokens per pair, specials included (default: tokenizer_config.json's model_max_length, capped by the model's positions)" }),
+      async (a) => {
+        console.log('densetrain: onnxruntime-node on CPU');
+        const n = await scoreFile({ model: a.model, input: a.input, output: a.output, queryColumn: a['query-column'], documentColumn: a['document-column'], batchSize: a['batch-size'], maxLength: a['max-length'] });
+        console.log(`scored ${n} pairs -> ${a.output}`);
       },
     )
     .command(
