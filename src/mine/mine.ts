@@ -1,9 +1,9 @@
 // Hard-negative mining with sentence-transformers' mine_hard_negatives semantics, streamed: the
 // corpus is embedded (and/or indexed for BM25) once, then the queries go through in fixed chunks:
-// first-stage candidates (range_max + the most positives any query has, as sentence-transformers
-// takes, unless --top-k says otherwise), scores from the cross-encoder when there is one (else
-// the bi-encoder's cosine), the selection of select.ts, and rows appended to the output. Memory
-// holds the corpus (texts, embeddings, BM25 index) and one query chunk.
+// first-stage candidates (range_max, default 200, + the most positives any query has, as
+// sentence-transformers takes, unless --top-k says otherwise), scores from the cross-encoder when
+// there is one (else the bi-encoder's cosine), the selection of select.ts, and rows appended to
+// the output. Memory holds the corpus (texts, embeddings, BM25 index) and one query chunk.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,7 +26,7 @@ export interface MineOptions {
   corpus?: string[];
   output: string;
   firstStage: FirstStage;
-  /** First-stage candidates per query; default range_max + max positives, or 200 without range_max. */
+  /** First-stage candidates per query; default range_max + the most positives a query has. */
   topK?: number;
   crossEncoder?: string;
   rangeMin: number;
@@ -88,7 +88,8 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
   const input = await readMiningInput({ data: o.data, corpus: o.corpus, queryColumn: o.queryColumn, positiveColumn: o.positiveColumn });
   const { groups, corpus } = input;
   const rangeMax = o.rangeMax ?? o.topK ?? 200;
-  const pool = o.topK ?? (o.rangeMax !== undefined ? o.rangeMax + input.maxPositives : 200);
+  // as sentence-transformers: the window plus room for the positives, which are masked out of it
+  const pool = o.topK ?? rangeMax + input.maxPositives;
   if (o.rangeMin >= rangeMax) throw new Error(`--range-min ${o.rangeMin} leaves no candidate below --range-max ${rangeMax}`);
 
   let encoder: OnnxEncoder | null = null;
