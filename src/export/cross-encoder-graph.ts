@@ -23,6 +23,8 @@ export function buildCrossEncoderGraph(ce: CrossEncoderFolder, opts: { opset: nu
     return floatLinear(g, x, name, { shape: [inp, out], data: t }, weight(`${name}.bias`));
   };
   const [first, last] = HEAD_LAYERS[ce.head];
+  const rows = weight(`${last}.weight`).shape[0];
+  if (rows !== 1) throw new Error(`${ce.encoder.dir}: tensor "${last}.weight" has ${rows} output rows, but config.json says one label`);
   const cls = node(g, 'Gather', [hidden, constInt64(g, 0)], { axis: 1 }); // [B, H]
   node(g, 'Identity', [dense(node(g, 'Tanh', [dense(cls, first)]), last)], {}, 'logits');
   addOutput(g, 'logits', 'float', ['batch', 1]);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCrossEncoder } from '../../src/engine/cross-encoder.js';
 import { loadPairTokenizer, longestFirst, withConfigNormalizer } from '../../src/model/pair-tokenizer.js';
+import { readSafetensors, writeSafetensors } from '../../src/model/safetensors.js';
 
 const FIX = new URL('../fixtures/mining/', import.meta.url).pathname;
 const EXP = JSON.parse(fs.readFileSync(`${FIX}cross-encoder.expected.json`, 'utf8'));
@@ -140,6 +141,17 @@ describe('cross-encoder folder errors', () => {
     await expect(loadCrossEncoder(dir)).rejects.toThrow(
       `${dir}/config.json: num_labels is 2 (id2label {"0":"irrelevant","1":"relevant"}); densetrain scores with one-label cross-encoders only (one logit per pair)`,
     );
+  });
+
+  it('weights with more outputs than config.json says: names the tensor', async () => {
+    const dir = path.join(tmp, 'two-rows');
+    fs.cpSync(`${FIX}tiny-ce-bert`, dir, { recursive: true });
+    const w = readSafetensors(path.join(dir, 'model.safetensors'));
+    const c = w.get('classifier.weight')!;
+    w.set('classifier.weight', { shape: [2, c.shape[1]], data: new Float32Array(2 * c.shape[1]) });
+    w.set('classifier.bias', { shape: [2], data: new Float32Array(2) });
+    writeSafetensors(path.join(dir, 'model.safetensors'), w);
+    await expect(loadCrossEncoder(dir)).rejects.toThrow(`${dir}: tensor "classifier.weight" has 2 output rows, but config.json says one label`);
   });
 
   it('a sentence-transformers bi-encoder folder is not a cross-encoder', async () => {
