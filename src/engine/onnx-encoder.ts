@@ -62,6 +62,7 @@ export async function createSession(model: string | Uint8Array, label = typeof m
     graphOptimizationLevel: 'all',
   };
   try {
+    // Two calls, one per overload (path or bytes): TypeScript picks an overload per argument type.
     return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
     throw new Error(`${label}: onnxruntime cannot load it (${(e as Error).message})`);
