@@ -71,6 +71,11 @@ export interface MineSummary {
   skipped: SkipCounts;
   positives_added_to_corpus: number;
   corpus_duplicates: number;
+  /** Work done in this run, and its wall time in seconds by stage. */
+  documents_embedded: number;
+  queries_embedded: number;
+  pairs_scored: number;
+  seconds: { embed_corpus: number; index_bm25: number; embed_queries: number; search: number; cross_encoder: number; total: number };
 }
 
 /** Queries per chunk: the unit of batching and of resuming (so a resumed file equals a straight run's). */
@@ -82,6 +87,7 @@ const CORPUS_SLICE = 4096;
 const RRF_K = 60;
 
 export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineSummary> {
+  const started = performance.now();
   checkOptions(o);
   const log = hooks.log ?? (() => {});
   const progress = hooks.progress ?? (() => {});
@@ -115,7 +121,10 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
     const enc = encoder;
     const embed = enc ? (texts: string[], role: 'query' | 'document') => enc.encodeAs(role, texts, { batchSize: o.batchSize }) : null;
 
+    const seconds = { embed_corpus: 0, index_bm25: 0, embed_queries: 0, search: 0, cross_encoder: 0, total: 0 };
+    const lap = stopwatch();
     const matrix = embed ? await embedCorpus(corpus, embed, CORPUS_SLICE, (d) => progress('embed corpus', d, corpus.length)) : null;
+    seconds.embed_corpus = lap();
     let bm25: Bm25Index | null = null;
     if (o.firstStage !== 'dense') {
       const b = new Bm25Builder();
@@ -125,12 +134,14 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
       });
       bm25 = b.build();
     }
+    seconds.index_bm25 = lap();
 
     const summary: MineSummary = {
       output: o.output, records: input.records, queries: groups.length, corpus: corpus.length, first_stage: o.firstStage,
       candidates: pool, range_max: rangeMax, scored_by: ce ? 'cross-encoder' : 'bi-encoder',
       resumed_at_query: opened.resumed ? opened.startGroup : null, rows_written: 0, rows_dropped: 0, rows_short: 0,
       skipped: emptySkipCounts(), positives_added_to_corpus: input.positivesAdded, corpus_duplicates: input.corpusDuplicates,
+      documents_embedded: matrix ? corpus.length : 0, queries_embedded: 0, pairs_scored: 0, seconds,
     };
     const select: SelectOptions = {
       rangeMin: o.rangeMin, rangeMax, maxScore: o.maxScore, minScore: o.minScore, absoluteMargin: o.absoluteMargin,
@@ -146,6 +157,7 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
     } finally {
       fs.closeSync(opened.fd);
     }
+    seconds.total = (performance.now() - started) / 1000;
     return summary;
   } finally {
     await encoder?.release();
@@ -168,7 +180,11 @@ interface ChunkContext {
 /** The output lines of one chunk of query groups (`first` is the index of its first group). */
 async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): Promise<string[]> {
   const { o, corpus, matrix } = c;
+  const seconds = c.summary.seconds;
+  const lap = stopwatch();
   const qEmb = c.embed ? (await c.embed(groups.map((g) => g.query), 'query')).map((v, i) => unit(v, first + i)) : null;
+  if (qEmb) c.summary.queries_embedded += qEmb.length;
+  seconds.embed_queries += lap();
 
   // first stage
   let cands: Candidate[][];
@@ -176,6 +192,7 @@ async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): 
   const lexical = o.firstStage !== 'dense' ? groups.map((g) => c.bm25!.search(g.query, c.pool)) : null;
   const hits = o.firstStage === 'dense' ? dense! : o.firstStage === 'bm25' ? lexical! : dense!.map((d, q) => fuseRanks([d, lexical![q]], RRF_K, c.pool));
   cands = hits.map((h) => h.map(({ index }) => ({ doc: index, score: 0 })));
+  seconds.search += lap();
 
   // scores: the cross-encoder's, else cosine
   let posScores: number[][];
@@ -186,6 +203,8 @@ async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): 
       for (const p of g.positives) pairs.push([g.query, corpus[p]]);
     });
     const { scores } = await c.ce.predict(pairs, { batchSize: o.batchSize });
+    c.summary.pairs_scored += pairs.length;
+    seconds.cross_encoder += lap();
     let k = 0;
     posScores = groups.map((g, q) => {
       for (const cand of cands[q]) cand.score = scores[k++];
@@ -217,6 +236,17 @@ async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): 
     });
   });
   return lines;
+}
+
+/** Seconds since the previous call (or since it was made). */
+function stopwatch(): () => number {
+  let t = performance.now();
+  return () => {
+    const now = performance.now();
+    const s = (now - t) / 1000;
+    t = now;
+    return s;
+  };
 }
 
 /** The arguments a resume must repeat, by flag name (paths absolute). */
