@@ -14,14 +14,20 @@ export interface EmbeddingMatrix {
   data: Float32Array;
 }
 
-/** Embed the corpus `slice` texts at a time (so only one slice of unnormalised embeddings is alive). */
-export async function embedCorpus(texts: string[], embed: EmbedFn, slice: number, onProgress?: (done: number) => void): Promise<EmbeddingMatrix> {
+/** Embed `count` corpus texts `slice` at a time (so only one slice of texts and raw embeddings is alive). */
+export async function embedCorpus(
+  count: number,
+  texts: (start: number, end: number) => string[],
+  embed: EmbedFn,
+  slice: number,
+  onProgress?: (done: number) => void,
+): Promise<EmbeddingMatrix> {
   let m: EmbeddingMatrix | null = null;
-  for (let start = 0; start < texts.length; start += slice) {
-    const vecs = await embed(texts.slice(start, start + slice), 'document');
-    m ??= { dim: vecs[0].length, count: texts.length, data: new Float32Array(texts.length * vecs[0].length) };
+  for (let start = 0; start < count; start += slice) {
+    const vecs = await embed(texts(start, start + slice), 'document');
+    m ??= { dim: vecs[0].length, count, data: new Float32Array(count * vecs[0].length) };
     vecs.forEach((v, i) => m!.data.set(unit(v, start + i), (start + i) * m!.dim));
-    onProgress?.(Math.min(start + slice, texts.length));
+    onProgress?.(Math.min(start + slice, count));
   }
   if (!m) throw new Error('the corpus is empty');
   return m;

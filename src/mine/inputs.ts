@@ -2,7 +2,9 @@
 // (query, positive) records of --data (read by the training pipeline's readers: JSONL, Parquet,
 // Arrow, BEIR), grouped by query in order of first appearance (a query with several positives is
 // searched once), and the corpus: the --corpus documents, then every positive not among them, with
-// duplicates removed (first occurrence wins). Without --corpus the corpus is the positives.
+// duplicates removed (first occurrence wins). Without --corpus the corpus is the positives. The
+// corpus texts go to a TextStore on disk; queries stay in memory (they grow with --data, not with
+// the corpus).
 import fs from 'node:fs';
 import path from 'node:path';
 import { documentText } from '../data/beir.js';
@@ -13,6 +15,7 @@ import { makeRecordReader } from '../data/records.js';
 import type { RejectLog } from '../data/rejects.js';
 import { makeRng } from '../data/rng.js';
 import { listSources } from '../data/sources.js';
+import type { TextStore } from './text-store.js';
 
 export interface QueryGroup {
   query: string;
@@ -24,7 +27,6 @@ export interface QueryGroup {
 
 export interface MiningInput {
   groups: QueryGroup[];
-  corpus: string[];
   records: number;
   /** The most positives any query has (widens the first stage, as sentence-transformers does). */
   maxPositives: number;
@@ -43,26 +45,13 @@ export interface InputOptions {
   beirSplit?: string;
 }
 
-export async function readMiningInput(o: InputOptions): Promise<MiningInput> {
-  const corpus: string[] = [];
-  const ids = new Map<string, number>();
+/** Reads --data and --corpus; the corpus goes into `corpus` (empty, sealed on return). */
+export async function readMiningInput(o: InputOptions, corpus: TextStore): Promise<MiningInput> {
   let corpusDuplicates = 0;
-  const addDoc = (text: string): number => {
-    let id = ids.get(text);
-    if (id === undefined) {
-      id = corpus.length;
-      ids.set(text, id);
-      corpus.push(text);
-    }
-    return id;
-  };
   for (const file of o.corpus ?? []) {
-    for (const text of corpusTexts(file)) {
-      if (ids.has(text)) corpusDuplicates++;
-      addDoc(text);
-    }
+    for (const text of corpusTexts(file)) if (!corpus.add(text).added) corpusDuplicates++;
   }
-  const givenCorpus = corpus.length;
+  const givenCorpus = corpus.size;
 
   const groups: QueryGroup[] = [];
   const byQuery = new Map<string, QueryGroup>();
@@ -75,13 +64,14 @@ export async function readMiningInput(o: InputOptions): Promise<MiningInput> {
       byQuery.set(r.query, g);
       groups.push(g);
     }
-    g.positives.push(addDoc(r.positive));
+    g.positives.push(corpus.add(r.positive).id);
     g.languages.push(r.language);
   }
+  corpus.seal();
   if (records === 0) throw new Error(`${o.data}: no (query, positive) records`);
   const maxPositives = Math.max(...groups.map((g) => g.positives.length));
-  const positivesAdded = o.corpus?.length ? corpus.length - givenCorpus : 0;
-  return { groups, corpus, records, maxPositives, positivesAdded, corpusDuplicates };
+  const positivesAdded = o.corpus?.length ? corpus.size - givenCorpus : 0;
+  return { groups, records, maxPositives, positivesAdded, corpusDuplicates };
 }
 
 /** The documents of a --corpus entry: JSONL with `text` (and optional `title`, as BEIR), or a BEIR folder. */

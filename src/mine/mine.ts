@@ -3,7 +3,8 @@
 // first-stage candidates (range_max, default 200, + the most positives any query has, as
 // sentence-transformers takes, unless --top-k says otherwise), scores from the cross-encoder when
 // there is one (else the bi-encoder's cosine), the selection of select.ts, and rows appended to
-// the output. Memory holds the corpus (texts, embeddings, BM25 index) and one query chunk.
+// the output. Memory holds the corpus embeddings, the BM25 index, 12 bytes per corpus text (the
+// texts are on disk, see text-store.ts), the queries, and one query chunk's candidates.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,7 @@ import { dotRow, embedCorpus, searchDense, unit, type EmbeddingMatrix } from './
 import { fuseRanks } from './fuse.js';
 import { readMiningInput, type QueryGroup } from './inputs.js';
 import { formatRow, openOutput, type OutputFormat } from './output.js';
+import { TextStore } from './text-store.js';
 import { emptySkipCounts, selectNegatives, type Candidate, type SelectOptions, type SkipCounts } from './select.js';
 
 export type FirstStage = 'bm25' | 'dense' | 'hybrid';
@@ -91,8 +93,18 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
   checkOptions(o);
   const log = hooks.log ?? (() => {});
   const progress = hooks.progress ?? (() => {});
-  const input = await readMiningInput({ data: o.data, corpus: o.corpus, queryColumn: o.queryColumn, positiveColumn: o.positiveColumn });
-  const { groups, corpus } = input;
+  fs.mkdirSync(path.dirname(path.resolve(o.output)), { recursive: true });
+  const corpus = new TextStore(`${o.output}.corpus.tmp-${process.pid}`);
+  try {
+    return await mineWith(o, corpus, log, progress, started);
+  } finally {
+    corpus.close();
+  }
+}
+
+async function mineWith(o: MineOptions, corpus: TextStore, log: (line: string) => void, progress: NonNullable<MineHooks['progress']>, started: number): Promise<MineSummary> {
+  const input = await readMiningInput({ data: o.data, corpus: o.corpus, queryColumn: o.queryColumn, positiveColumn: o.positiveColumn }, corpus);
+  const { groups } = input;
   const rangeMax = o.rangeMax ?? o.topK ?? 200;
   // as sentence-transformers: the window plus room for the positives, which are masked out of it
   const pool = o.topK ?? rangeMax + input.maxPositives;
@@ -123,25 +135,25 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
 
     const seconds = { embed_corpus: 0, index_bm25: 0, embed_queries: 0, search: 0, cross_encoder: 0, total: 0 };
     const lap = stopwatch();
-    const matrix = embed ? await embedCorpus(corpus, embed, CORPUS_SLICE, (d) => progress('embed corpus', d, corpus.length)) : null;
+    const matrix = embed ? await embedCorpus(corpus.size, (s, e) => corpus.slice(s, e), embed, CORPUS_SLICE, (d) => progress('embed corpus', d, corpus.size)) : null;
     seconds.embed_corpus = lap();
     let bm25: Bm25Index | null = null;
     if (o.firstStage !== 'dense') {
       const b = new Bm25Builder();
-      corpus.forEach((t, i) => {
-        b.add(t);
-        if (i % 10000 === 0) progress('index corpus', i, corpus.length);
-      });
+      for (let i = 0; i < corpus.size; i++) {
+        b.add(corpus.get(i));
+        if (i % 10000 === 0) progress('index corpus', i, corpus.size);
+      }
       bm25 = b.build();
     }
     seconds.index_bm25 = lap();
 
     const summary: MineSummary = {
-      output: o.output, records: input.records, queries: groups.length, corpus: corpus.length, first_stage: o.firstStage,
+      output: o.output, records: input.records, queries: groups.length, corpus: corpus.size, first_stage: o.firstStage,
       candidates: pool, range_max: rangeMax, scored_by: ce ? 'cross-encoder' : 'bi-encoder',
       resumed_at_query: opened.resumed ? opened.startGroup : null, rows_written: 0, rows_dropped: 0, rows_short: 0,
       skipped: emptySkipCounts(), positives_added_to_corpus: input.positivesAdded, corpus_duplicates: input.corpusDuplicates,
-      documents_embedded: matrix ? corpus.length : 0, queries_embedded: 0, pairs_scored: 0, seconds,
+      documents_embedded: matrix ? corpus.size : 0, queries_embedded: 0, pairs_scored: 0, seconds,
     };
     const select: SelectOptions = {
       rangeMin: o.rangeMin, rangeMax, maxScore: o.maxScore, minScore: o.minScore, absoluteMargin: o.absoluteMargin,
@@ -167,7 +179,7 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
 
 interface ChunkContext {
   o: MineOptions;
-  corpus: string[];
+  corpus: TextStore;
   matrix: EmbeddingMatrix | null;
   bm25: Bm25Index | null;
   embed: ((texts: string[], role: 'query' | 'document') => Promise<Float32Array[]>) | null;
@@ -199,8 +211,8 @@ async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): 
   if (c.ce) {
     const pairs: [string, string][] = [];
     groups.forEach((g, q) => {
-      for (const cand of cands[q]) pairs.push([g.query, corpus[cand.doc]]);
-      for (const p of g.positives) pairs.push([g.query, corpus[p]]);
+      for (const cand of cands[q]) pairs.push([g.query, corpus.get(cand.doc)]);
+      for (const p of g.positives) pairs.push([g.query, corpus.get(p)]);
     });
     const { scores } = await c.ce.predict(pairs, { batchSize: o.batchSize });
     c.summary.pairs_scored += pairs.length;
@@ -221,6 +233,7 @@ async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): 
     const chosen = selectNegatives(cands[q], new Set(g.positives), posScores[q], c.select, rng, c.summary.skipped);
     const complete = chosen.length === o.numNegatives;
     const write = o.outputFormat === 'n-tuple' ? complete : chosen.length > 0;
+    const negatives = write ? chosen.map((n) => ({ document: corpus.get(n.doc), score: n.score })) : [];
     g.positives.forEach((p, i) => {
       if (!write) {
         c.summary.rows_dropped++;
@@ -229,8 +242,7 @@ async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): 
       if (!complete) c.summary.rows_short++;
       c.summary.rows_written++;
       const row = {
-        query: g.query, positive: corpus[p], positiveScore: posScores[q][i], language: g.languages[i],
-        negatives: chosen.map((n) => ({ document: corpus[n.doc], score: n.score })),
+        query: g.query, positive: corpus.get(p), positiveScore: posScores[q][i], language: g.languages[i], negatives,
       };
       lines.push(formatRow(row, o.outputFormat, { query: o.queryColumn, positive: o.positiveColumn }));
     });
