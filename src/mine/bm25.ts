@@ -7,8 +7,9 @@
 // Intl.Segmenter at word granularity (only word-like segments), lowercased, so Chinese and
 // Japanese, written without spaces, split into dictionary words.
 //
-// Memory: per document 4 bytes (its length) and per distinct word of a document 8 bytes (doc id
-// and term frequency in the word's postings), plus the vocabulary.
+// Memory: per document 25 bytes (length and length normalisation as float64, the score
+// accumulator, a flag) and per distinct word of a document 8 bytes (doc id and term frequency in
+// the word's postings), plus the vocabulary; building takes about twice that for a moment.
 import { offer, ranked, topK } from '../eval/top-k.js';
 
 export interface Bm25Params {
