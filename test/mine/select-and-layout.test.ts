@@ -6,7 +6,8 @@ import { makeRng, seedRng } from '../../src/data/rng.js';
 import { mine } from '../../src/mine/mine.js';
 import { emptySkipCounts, selectNegatives, type SelectOptions } from '../../src/mine/select.js';
 import { loadRecipe } from '../../src/train/recipe.js';
-import { BI_ENCODER, readJsonl, stCases, tempDir, writeJsonl } from './helpers.js';
+import { loadCrossEncoder } from '../../src/engine/cross-encoder.js';
+import { BI_ENCODER, CROSS_ENCODER, readJsonl, stCases, tempDir, writeJsonl } from './helpers.js';
 
 const TOP: SelectOptions = { rangeMin: 0, rangeMax: 100, numNegatives: 3, samplingStrategy: 'top' };
 const rng = () => makeRng(seedRng(1));
@@ -77,5 +78,37 @@ describe('the grouped output', () => {
     ].join('\n'));
     const summary = await checkData(loadRecipe(recipeFile));
     expect(summary).toMatchObject({ records: 40, skipped: 0, batches: 5, languages: { en: 20, de: 20 } });
+  });
+});
+
+describe('bm25 with a cross-encoder', () => {
+  const dir = tempDir();
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('never embeds the corpus, and writes the cross-encoder scores of exactly the pairs written', async () => {
+    const fx = stCases();
+    const data = writeJsonl(path.join(dir, 'data.jsonl'), fx.data.slice(0, 8));
+    const corpus = writeJsonl(path.join(dir, 'corpus.jsonl'), fx.corpus.map((text) => ({ text })));
+    const output = path.join(dir, 'bm25-ce.jsonl');
+    const s = await mine({
+      model: BI_ENCODER, data, corpus: [corpus], output, firstStage: 'bm25', crossEncoder: CROSS_ENCODER, rangeMin: 0, rangeMax: 10,
+      numNegatives: 3, samplingStrategy: 'top', seed: 0, queryColumn: 'query', positiveColumn: 'answer', outputFormat: 'grouped', batchSize: 16,
+    });
+    expect(s).toMatchObject({ documents_embedded: 0, queries_embedded: 0, scored_by: 'cross-encoder', rows_written: 8 });
+    expect(s.pairs_scored).toBe(8 * (11 + 1)); // 11 candidates (range_max + 1 positive) and the positive, per query
+    const rows = readJsonl(output) as { query: string; positive: string; positive_score: number; negatives: { document: string; cross_encoder_score: number }[] }[];
+    // an independent call of the cross-encoder on the written pairs
+    const ce = await loadCrossEncoder(CROSS_ENCODER);
+    try {
+      for (const r of rows) {
+        const pairs: [string, string][] = [[r.query, r.positive], ...r.negatives.map((n): [string, string] => [r.query, n.document])];
+        const { scores } = await ce.predict(pairs);
+        const written = [r.positive_score, ...r.negatives.map((n) => n.cross_encoder_score)];
+        written.forEach((w, i) => expect(Math.abs(w - scores[i])).toBeLessThan(1e-6));
+        expect(written.slice(1)).toEqual(written.slice(1).sort((a, b) => b - a));
+      }
+    } finally {
+      await ce.release();
+    }
   });
 });
