@@ -69,7 +69,9 @@ export async function readMiningInput(o: InputOptions, corpus: TextStore): Promi
   }
   corpus.seal();
   if (records === 0) throw new Error(`${o.data}: no (query, positive) records`);
-  const maxPositives = Math.max(...groups.map((g) => g.positives.length));
+  // a loop, not Math.max(...): a spread of a million queries overflows the stack
+  let maxPositives = 0;
+  for (const g of groups) maxPositives = Math.max(maxPositives, g.positives.length);
   const positivesAdded = o.corpus?.length ? corpus.size - givenCorpus : 0;
   return { groups, records, maxPositives, positivesAdded, corpusDuplicates };
 }
