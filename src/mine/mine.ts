@@ -13,7 +13,8 @@ import type { CrossEncoder } from '../engine/cross-encoder.js';
 import type { OnnxEncoder } from '../engine/onnx-encoder.js';
 import { describeModelFolder } from '../model/folder.js';
 import { Bm25Builder, type Bm25Index } from './bm25.js';
-import { dotRow, embedCorpus, searchDense, unit, type EmbeddingMatrix } from './dense.js';
+import { dotRow, embedCorpus, unit, type EmbeddingMatrix } from './dense.js';
+import { openOnnxSearch, type DenseSearcher } from './onnx-search.js';
 import { fuseRanks } from './fuse.js';
 import { readMiningInput, type QueryGroup } from './inputs.js';
 import { formatRow, openOutput, type OutputFormat } from './output.js';
@@ -112,6 +113,7 @@ async function mineWith(o: MineOptions, corpus: TextStore, log: (line: string) =
 
   let encoder: OnnxEncoder | null = null;
   let ce: CrossEncoder | null = null;
+  let searcher: DenseSearcher | null = null;
   try {
     // The bi-encoder scores when no cross-encoder does, and searches unless BM25 alone does.
     const needBi = o.firstStage !== 'bm25' || !o.crossEncoder;
@@ -137,6 +139,7 @@ async function mineWith(o: MineOptions, corpus: TextStore, log: (line: string) =
     const lap = stopwatch();
     const matrix = embed ? await embedCorpus(corpus.size, (s, e) => corpus.slice(s, e), embed, CORPUS_SLICE, (d) => progress('embed corpus', d, corpus.size)) : null;
     seconds.embed_corpus = lap();
+    if (matrix && o.firstStage !== 'bm25') searcher = await openOnnxSearch(matrix);
     let bm25: Bm25Index | null = null;
     if (o.firstStage !== 'dense') {
       const b = new Bm25Builder();
@@ -159,7 +162,7 @@ async function mineWith(o: MineOptions, corpus: TextStore, log: (line: string) =
       rangeMin: o.rangeMin, rangeMax, maxScore: o.maxScore, minScore: o.minScore, absoluteMargin: o.absoluteMargin,
       relativeMargin: o.relativeMargin, numNegatives: o.numNegatives, samplingStrategy: o.samplingStrategy,
     };
-    const ctx: ChunkContext = { o, corpus, matrix, bm25, embed, ce, pool, select, summary };
+    const ctx: ChunkContext = { o, corpus, matrix, searcher, bm25, embed, ce, pool, select, summary };
     try {
       for (let start = opened.startGroup; start < groups.length; start += chunk) {
         const lines = await mineChunk(ctx, groups.slice(start, start + chunk), start);
@@ -174,6 +177,7 @@ async function mineWith(o: MineOptions, corpus: TextStore, log: (line: string) =
   } finally {
     await encoder?.release();
     await ce?.release();
+    await searcher?.release();
   }
 }
 
@@ -181,6 +185,7 @@ interface ChunkContext {
   o: MineOptions;
   corpus: TextStore;
   matrix: EmbeddingMatrix | null;
+  searcher: DenseSearcher | null;
   bm25: Bm25Index | null;
   embed: ((texts: string[], role: 'query' | 'document') => Promise<Float32Array[]>) | null;
   ce: CrossEncoder | null;
@@ -200,7 +205,7 @@ async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): 
 
   // first stage
   let cands: Candidate[][];
-  const dense = o.firstStage !== 'bm25' ? searchDense(matrix!, qEmb!, c.pool) : null;
+  const dense = c.searcher ? await c.searcher.search(qEmb!, c.pool) : null;
   const lexical = o.firstStage !== 'dense' ? groups.map((g) => c.bm25!.search(g.query, c.pool)) : null;
   const hits = o.firstStage === 'dense' ? dense! : o.firstStage === 'bm25' ? lexical! : dense!.map((d, q) => fuseRanks([d, lexical![q]], RRF_K, c.pool));
   cands = hits.map((h) => h.map(({ index }) => ({ doc: index, score: 0 })));
