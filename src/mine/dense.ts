@@ -1,6 +1,7 @@
 // Exact dense search: the corpus embeddings as one normalised float32 matrix (N x dim, 4 * dim
 // bytes per document: 1,536 MB per million documents at 384 dimensions), and queries scored
 // against every row with a running top-k each, so no query x corpus score matrix is ever held.
+// searchDense is the plain loop: the reference for onnx-search.ts, which mine runs.
 // Scores are cosine similarities, as mine_hard_negatives computes them (it encodes with
 // normalize_embeddings=True and the model's similarity).
 import { offer, ranked, topK } from '../eval/top-k.js';
