@@ -106,10 +106,9 @@ export async function mine(o: MineOptions, hooks: MineHooks = {}): Promise<MineS
 async function mineWith(o: MineOptions, corpus: TextStore, log: (line: string) => void, progress: NonNullable<MineHooks['progress']>, started: number): Promise<MineSummary> {
   const input = await readMiningInput({ data: o.data, corpus: o.corpus, queryColumn: o.queryColumn, positiveColumn: o.positiveColumn }, corpus);
   const { groups } = input;
-  const rangeMax = o.rangeMax ?? o.topK ?? 200;
+  const rangeMax = defaultRangeMax(o);
   // as sentence-transformers: the window plus room for the positives, which are masked out of it
   const pool = o.topK ?? rangeMax + input.maxPositives;
-  if (o.rangeMin >= rangeMax) throw new Error(`--range-min ${o.rangeMin} leaves no candidate below --range-max ${rangeMax}`);
 
   let encoder: OnnxEncoder | null = null;
   let ce: CrossEncoder | null = null;
@@ -204,11 +203,10 @@ async function mineChunk(c: ChunkContext, groups: QueryGroup[], first: number): 
   seconds.embed_queries += lap();
 
   // first stage
-  let cands: Candidate[][];
   const dense = c.searcher ? await c.searcher.search(qEmb!, c.pool) : null;
   const lexical = o.firstStage !== 'dense' ? groups.map((g) => c.bm25!.search(g.query, c.pool)) : null;
   const hits = o.firstStage === 'dense' ? dense! : o.firstStage === 'bm25' ? lexical! : dense!.map((d, q) => fuseRanks([d, lexical![q]], RRF_K, c.pool));
-  cands = hits.map((h) => h.map(({ index }) => ({ doc: index, score: 0 })));
+  const cands: Candidate[][] = hits.map((h) => h.map(({ index }) => ({ doc: index, score: 0 })));
   seconds.search += lap();
 
   // scores: the cross-encoder's, else cosine
@@ -289,4 +287,10 @@ function checkOptions(o: MineOptions): void {
     ['max-score', o.maxScore], ['min-score', o.minScore], ['absolute-margin', o.absoluteMargin], ['relative-margin', o.relativeMargin],
   ];
   for (const [flag, v] of nums) if (v !== undefined && !Number.isFinite(v)) throw new Error(`--${flag}: expected a number, got ${v}`);
+  const rangeMax = defaultRangeMax(o);
+  if (o.rangeMin >= rangeMax) throw new Error(`--range-min ${o.rangeMin} leaves no candidate below --range-max ${rangeMax}`);
+}
+
+function defaultRangeMax(o: MineOptions): number {
+  return o.rangeMax ?? o.topK ?? 200;
 }
