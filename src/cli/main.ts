@@ -5,6 +5,7 @@ import yargs, { type Options } from 'yargs';
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../engine/backend.js';
 import { ENGINE_CHOICES } from '../train/engine.js';
 import { embedFile, INPUT_FORMATS } from './embed.js';
+import { scoreFile } from './score.js';
 import { runDemo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { checkData } from './check-data.js';
@@ -36,7 +37,7 @@ const BACKEND_OPTION = {
   },
 } as const satisfies Record<string, Options>;
 
-const ENCODE_ENGINE = { choices: ['tfjs', 'onnx'] as const, default: 'tfjs' as const, describe: 'inference engine (onnx needs an exported folder)' };
+const ENCODE_ENGINE = { choices: ['tfjs', 'onnx'] as const, default: 'tfjs' as const, describe: 'inference engine: tfjs, or onnx (onnxruntime on all cores; the graph is built from the folder\'s weights, no export needed)' };
 
 const EMBED_OPTIONS = {
   ...BACKEND_OPTION,
@@ -80,6 +81,39 @@ const EVAL_OPTIONS = {
   'st-names': { type: 'boolean', default: false, describe: "name the metrics as sentence-transformers does (cosine_ndcg@10, cosine_precision@1, ...)" },
 } as const satisfies Record<string, Options>;
 
+const SCORE_OPTIONS = {
+  model: { type: 'string', demandOption: true, describe: 'cross-encoder folder (Hugging Face BertForSequenceClassification or XLMRobertaForSequenceClassification, one label)' },
+  input: { type: 'string', demandOption: true, describe: 'input .jsonl or .jsonl.gz, one {"query": ..., "document": ...} object per line (other fields are kept)' },
+  output: { type: 'string', demandOption: true, describe: 'output .jsonl: each input record plus "logit" and "score", in input order' },
+  'query-column': { type: 'string', default: 'query', describe: 'field holding the query' },
+  'document-column': { type: 'string', default: 'document', describe: 'field holding the document' },
+  'batch-size': { requiresArg: true, default: 32, coerce: intAtLeast('batch-size', 1), describe: 'pairs per forward pass (integer >= 1)' },
+  'max-length': { requiresArg: true, coerce: intAtLeast('max-length', 2), describe: "tokens per pair, specials included (default: tokenizer_config.json's model_max_length, capped by the model's positions)" },
+} as const satisfies Record<string, Options>;
+
+const MINE_OPTIONS = {
+  model: { type: 'string', demandOption: true, describe: 'bi-encoder model folder (dense search, and the scores without --cross-encoder)' },
+  data: { type: 'string', demandOption: true, describe: '(query, positive) records: .jsonl, .jsonl.gz, .parquet, .arrow or a BEIR folder (qrels/train.tsv)' },
+  corpus: { type: 'string', array: true, describe: 'candidate documents: JSONL with "text" (and "title", as a BEIR corpus.jsonl) or a BEIR folder; the positives are always added. Default: the positives' },
+  output: { type: 'string', demandOption: true, describe: 'output JSONL, appended as queries are mined; OUTPUT.mine.json records the arguments for a resume' },
+  'first-stage': { choices: ['dense', 'bm25', 'hybrid'] as const, default: 'dense' as const, describe: 'candidate search: bi-encoder cosine, BM25 (Lucene formula, k1 1.2, b 0.75), or both by reciprocal rank fusion (k 60)' },
+  'top-k': { requiresArg: true, coerce: intAtLeast('top-k', 1), describe: 'first-stage candidates per query (default: range-max + the most positives a query has, as sentence-transformers)' },
+  'cross-encoder': { type: 'string', describe: 'cross-encoder folder (one label): rescores candidates and positives; its scores are then the ones filtered and written' },
+  'range-min': { requiresArg: true, default: 0, coerce: intAtLeast('range-min', 0), describe: 'skip this many best remaining candidates' },
+  'range-max': { requiresArg: true, coerce: intAtLeast('range-max', 1), describe: 'consider only the best this many remaining candidates (default: --top-k if given, else 200)' },
+  'max-score': { type: 'number', requiresArg: true, describe: 'drop candidates scoring above this' },
+  'min-score': { type: 'number', requiresArg: true, describe: 'drop candidates scoring below this' },
+  'absolute-margin': { type: 'number', requiresArg: true, describe: "drop candidates with score + margin > the positive's score" },
+  'relative-margin': { type: 'number', requiresArg: true, describe: "drop candidates with score > the positive's score * (1 - margin)" },
+  'num-negatives': { requiresArg: true, default: 3, coerce: intAtLeast('num-negatives', 1), describe: 'negatives per query' },
+  'sampling-strategy': { choices: ['top', 'random'] as const, default: 'top' as const, describe: 'the best remaining candidates, or a seeded random sample of them' },
+  seed: { requiresArg: true, default: 0, coerce: intAtLeast('seed', 0), describe: 'seed of --sampling-strategy random' },
+  'query-column': { type: 'string', default: 'query', describe: 'column (path) of the query in --data' },
+  'positive-column': { type: 'string', default: 'positive', describe: 'column (path) of the positive in --data' },
+  'output-format': { choices: ['grouped', 'n-tuple'] as const, default: 'grouped' as const, describe: 'grouped: the hard_negatives preset layout (a query with at least one negative is written); n-tuple: rows as sentence-transformers returns them (only queries with num-negatives negatives)' },
+  'batch-size': { requiresArg: true, default: 32, coerce: intAtLeast('batch-size', 1), describe: 'texts (or cross-encoder pairs) per model call (integer >= 1)' },
+} as const satisfies Record<string, Options>;
+
 const DEMO_OPTIONS = {
   ...BACKEND_OPTION,
   output: { type: 'string', default: 'runs/demo', describe: 'where the run goes' },
@@ -92,6 +126,8 @@ const COMMAND_OPTIONS: Record<string, Record<string, Options>> = {
   'check-data': CHECK_DATA_OPTIONS,
   export: EXPORT_OPTIONS,
   eval: EVAL_OPTIONS,
+  score: SCORE_OPTIONS,
+  mine: MINE_OPTIONS,
   demo: DEMO_OPTIONS,
 };
 const BUILTIN_FLAGS: Record<string, Options> = { ...GLOBAL_OPTIONS, help: { type: 'boolean' }, version: { type: 'boolean' } };
@@ -188,6 +224,16 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
+      'score',
+      'Score (query, document) records with a cross-encoder: each JSONL record plus "logit" and "score" (sigmoid of the logit, as sentence-transformers CrossEncoder.predict)',
+      (y) => y.options(SCORE_OPTIONS),
+      async (a) => {
+        console.log('densetrain: onnxruntime-node on CPU');
+        const n = await scoreFile({ model: a.model, input: a.input, output: a.output, queryColumn: a['query-column'], documentColumn: a['document-column'], batchSize: a['batch-size'], maxLength: a['max-length'] });
+        console.log(`scored ${n} pairs -> ${a.output}`);
+      },
+    )
+    .command(
       'train',
       'Train with a recipe (YAML or JSON); override any recipe key with --<section.key> VALUE, e.g. --train.lr 2e-5',
       (y) => y.options(TRAIN_OPTIONS).epilogue(`Recipe keys (each also a --<key> VALUE override):\n  ${recipeKeys().join(', ')}`).strict(false),
@@ -231,6 +277,22 @@ export async function main(argv: string[]): Promise<number> {
         else console.log('densetrain: onnxruntime-node on CPU');
         const metrics = await evalCommand({ model: a.model, data: a.data, split: a.split, engine: a.engine, batchSize: a['batch-size'], output: a.output, stNames: a['st-names'] });
         console.log(JSON.stringify(metrics));
+      },
+    )
+    .command(
+      'mine',
+      "Mine hard negatives for (query, positive) records, with sentence-transformers' mine_hard_negatives semantics; resumes an interrupted run",
+      (y) => y.options(MINE_OPTIONS),
+      async (a) => {
+        const { mineCommand } = await import('./mine.js');
+        const summary = await mineCommand({
+          model: a.model, data: a.data, corpus: a.corpus, output: a.output, firstStage: a['first-stage'], topK: a['top-k'],
+          crossEncoder: a['cross-encoder'], rangeMin: a['range-min'], rangeMax: a['range-max'], maxScore: a['max-score'],
+          minScore: a['min-score'], absoluteMargin: a['absolute-margin'], relativeMargin: a['relative-margin'],
+          numNegatives: a['num-negatives'], samplingStrategy: a['sampling-strategy'], seed: a.seed, queryColumn: a['query-column'],
+          positiveColumn: a['positive-column'], outputFormat: a['output-format'], batchSize: a['batch-size'],
+        });
+        console.log(JSON.stringify(summary));
       },
     )
     .command(

@@ -1,12 +1,15 @@
-// `--engine onnx`: sentence embeddings from an exported model folder (onnx/model.onnx) through
-// onnxruntime-node on all CPU cores. Texts are tokenized once, sorted by length and batched so each
-// batch pads little; results come back in input order.
+// `--engine onnx`: sentence embeddings of a model folder through onnxruntime-node on all CPU
+// cores. The graph is the export's (encoder-graph.ts), built in memory from the folder's weights,
+// so an onnx/model.onnx left from other weights is never used. Texts are tokenized once, sorted by
+// length and batched so each batch pads little; results come back in input order.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { buildEncoderGraph } from '../export/encoder-graph.js';
+import { DEFAULT_OPSET, encodeOnnxModel } from '../export/onnx-file.js';
 import { encodeInBatches, promptText } from '../model/encode-batches.js';
-import { describeModelFolder } from '../model/folder.js';
+import { describeModelFolder, readModelFolder } from '../model/folder.js';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
 
 export interface OnnxEncodeOptions {
@@ -50,24 +53,31 @@ export function padBatch(rows: number[][], padId: number): Int64Batch {
   return { inputIds, attentionMask, batchSize: rows.length, seqLen };
 }
 
-export async function createSession(onnxPath: string): Promise<ort.InferenceSession> {
+/** A session over an .onnx file, or over model bytes; `label` names the model in errors. */
+export async function createSession(model: string | Uint8Array, label = typeof model === 'string' ? model : 'the in-memory model'): Promise<ort.InferenceSession> {
+  const options: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: os.availableParallelism(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
   try {
-    return await ort.InferenceSession.create(onnxPath, {
-      intraOpNumThreads: os.availableParallelism(),
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      graphOptimizationLevel: 'all',
-    });
+    // Two calls, one per overload (path or bytes): TypeScript picks an overload per argument type.
+    return typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
   } catch (e) {
-    throw new Error(`${onnxPath}: onnxruntime cannot load it (${(e as Error).message})`);
+    throw new Error(`${label}: onnxruntime cannot load it (${(e as Error).message})`);
   }
 }
 
-/** An encoder over the ONNX model at `onnxPath`, with the tokenizer and prompts of a model folder. */
-export async function openOnnxEncoder(onnxPath: string, tokenizer: TextTokenizer, prompts: Record<string, string>, promptsFile: string): Promise<OnnxEncoder> {
-  const session = await createSession(onnxPath);
+/**
+ * An encoder over an ONNX model (a file, or bytes with the name errors give), with the tokenizer
+ * and prompts of a model folder.
+ */
+export async function openOnnxEncoder(model: string | { bytes: Uint8Array; name: string }, tokenizer: TextTokenizer, prompts: Record<string, string>, promptsFile: string): Promise<OnnxEncoder> {
+  const label = typeof model === 'string' ? model : model.name;
+  const session = await createSession(typeof model === 'string' ? model : model.bytes, label);
   if (!session.outputNames.includes('sentence_embedding')) {
-    throw new Error(`${onnxPath}: has no sentence_embedding output (outputs: ${session.outputNames.join(', ')}); export the folder with densetrain export`);
+    throw new Error(`${label}: has no sentence_embedding output (outputs: ${session.outputNames.join(', ')}); export the folder with densetrain export`);
   }
   const withTypes = session.inputNames.includes('token_type_ids');
 
@@ -96,12 +106,18 @@ export async function openOnnxEncoder(onnxPath: string, tokenizer: TextTokenizer
   };
 }
 
-/** The ONNX encoder of an exported model folder (`dir/onnx/model.onnx` next to the model files). */
+/** The ONNX encoder of a model folder, built in memory from its weights (onnx/model.onnx unread). */
 export async function loadOnnxModel(dir: string): Promise<OnnxEncoder> {
+  const folder = readModelFolder(dir);
+  const bytes = encodeOnnxModel(buildEncoderGraph(folder, { opset: DEFAULT_OPSET }), dir);
+  const tokenizer = loadTokenizer(dir, folder.maxSeqLength);
+  return openOnnxEncoder({ bytes, name: dir }, tokenizer, folder.prompts, path.join(dir, 'config_sentence_transformers.json'));
+}
+
+/** The encoder of an exported folder's own onnx/model.onnx file, as other runtimes load it. */
+export async function loadExportedOnnx(dir: string): Promise<OnnxEncoder> {
   const onnxPath = path.join(dir, 'onnx', 'model.onnx');
-  if (!fs.existsSync(onnxPath)) {
-    throw new Error(`${onnxPath}: missing (--engine onnx needs an exported folder: densetrain export --model ${dir} --output OUT)`);
-  }
+  if (!fs.existsSync(onnxPath)) throw new Error(`${onnxPath}: missing (make it with densetrain export --model ${dir} --output OUT)`);
   const folder = describeModelFolder(dir);
   const tokenizer = loadTokenizer(dir, folder.maxSeqLength);
   return openOnnxEncoder(onnxPath, tokenizer, folder.prompts, path.join(dir, 'config_sentence_transformers.json'));

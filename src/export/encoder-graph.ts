@@ -168,8 +168,19 @@ function l2Normalize(g: Graph, x: string): string {
   return node(g, 'Div', [x, node(g, 'Max', [reduce(g, 'ReduceL2', x, [-1], true), constFloat(g, 1e-12)])]);
 }
 
+/** The transformer of a folder in a fresh graph: its inputs through the last layer. */
+export interface TransformerGraph {
+  g: Graph;
+  /** last_hidden_state [B, L, H], also a graph output. */
+  hidden: string;
+  /** attention_mask as float [B, L]. */
+  maskF: string;
+  /** A folder tensor by Hugging Face name, or a clear error naming the folder. */
+  weight: (name: string) => HostTensor;
+}
+
 /** `dropout`: training mode, with a mask input per dropout site (see DropoutSite). */
-export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear; dropout?: boolean }): Graph {
+export function buildTransformerGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear; dropout?: boolean }): TransformerGraph {
   const g = createGraph(opts.opset);
   const cfg = folder.config;
   const weight = (name: string) => {
@@ -193,9 +204,14 @@ export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; li
   for (let i = 0; i < cfg.numLayers; i++) x = layer(c, i, x, maskBias);
   nodeN(g, 'Identity', [x], ['last_hidden_state']);
   addOutput(g, 'last_hidden_state', 'float', ['batch', 'sequence', cfg.hiddenSize]);
+  return { g, hidden: 'last_hidden_state', maskF, weight };
+}
 
-  const pooled = pool(g, 'last_hidden_state', maskF, folder.pooling);
+/** The sentence encoder: the transformer, then the folder's pooling and normalisation. */
+export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear; dropout?: boolean }): Graph {
+  const { g, hidden, maskF } = buildTransformerGraph(folder, opts);
+  const pooled = pool(g, hidden, maskF, folder.pooling);
   node(g, 'Identity', [folder.normalize ? l2Normalize(g, pooled) : pooled], {}, 'sentence_embedding');
-  addOutput(g, 'sentence_embedding', 'float', ['batch', cfg.hiddenSize]);
+  addOutput(g, 'sentence_embedding', 'float', ['batch', folder.config.hiddenSize]);
   return g;
 }

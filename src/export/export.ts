@@ -10,7 +10,7 @@ import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { writeModelFiles } from '../model/save.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import { buildEncoderGraph } from './encoder-graph.js';
-import { SUPPORTED_OPSETS, type WriteOptions, writeOnnxModel } from './onnx-file.js';
+import { DEFAULT_OPSET, SUPPORTED_OPSETS, type WriteOptions, writeOnnxModel } from './onnx-file.js';
 import { checkExportTarget, exportEntries, landExport } from './output-folder.js';
 import { maxDiffVsTfjs, SAMPLE_TEXTS } from './parity.js';
 import { int8Linear } from './quantize.js';
@@ -37,7 +37,7 @@ export interface ExportResult {
 }
 
 export const PARITY_TOLERANCE = 1e-4;
-export const DEFAULT_OPSET = 17;
+export { DEFAULT_OPSET };
 
 /** A staging folder beside `outDir` (same file system, so the final renames are atomic). */
 function makeStaging(outDir: string): string {

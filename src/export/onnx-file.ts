@@ -9,6 +9,7 @@ import { DATA_TYPES, type Graph, type Initializer, onnx, type proto } from './gr
 /** IR version of the ONNX release that introduced each opset. */
 const IR_VERSION: Record<number, number> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10, 23: 11 };
 export const SUPPORTED_OPSETS = Object.keys(IR_VERSION).map(Number);
+export const DEFAULT_OPSET = 17;
 
 /** Protobuf's hard limit is 2 GiB; leave room for the graph itself. */
 const PROTOBUF_SAFE_BYTES = 1.8 * 2 ** 30;
@@ -78,12 +79,29 @@ export function writeOnnxModel(g: Graph, file: string, opts: WriteOptions = {}):
   } finally {
     if (fd >= 0) fs.closeSync(fd);
   }
-  const model: proto.IModelProto = {
-    irVersion,
+  fs.writeFileSync(file, onnx.ModelProto.encode(modelProto(g, initializer)).finish());
+  return { files, externalChunks: files.length - 1 };
+}
+
+function modelProto(g: Graph, initializer: proto.ITensorProto[]): proto.IModelProto {
+  return {
+    irVersion: IR_VERSION[g.opset],
     opsetImport: [{ domain: '', version: g.opset }],
     producerName: 'densetrain',
     graph: { name: 'encoder', node: g.nodes, initializer, input: g.inputs, output: g.outputs },
   };
-  fs.writeFileSync(file, onnx.ModelProto.encode(model).finish());
-  return { files, externalChunks: files.length - 1 };
+}
+
+/**
+ * The model as .onnx bytes, every tensor inline, for InferenceSession.create(bytes): no file, so
+ * nothing on disk can be stale. `source` names the weights in the error past protobuf's limit.
+ */
+export function encodeOnnxModel(g: Graph, source: string): Uint8Array {
+  if (IR_VERSION[g.opset] === undefined) throw new Error(`opset ${g.opset} is not supported (choose one of ${SUPPORTED_OPSETS.join(', ')})`);
+  const total = g.initializers.reduce((s, t) => s + t.data.byteLength, 0);
+  if (total > PROTOBUF_SAFE_BYTES) {
+    throw new Error(`${source}: ${(total / 2 ** 30).toFixed(1)} GiB of weights do not fit one in-memory ONNX model (protobuf's 2 GiB limit)`);
+  }
+  const initializer = g.initializers.map((t): proto.ITensorProto => ({ name: t.name, dims: t.dims, dataType: DATA_TYPES[t.type], rawData: bytesOf(t) }));
+  return onnx.ModelProto.encode(modelProto(g, initializer)).finish();
 }

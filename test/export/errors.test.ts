@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/engine/backend.js';
-import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadExportedOnnx } from '../../src/engine/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -60,15 +60,15 @@ describe('exportOnnx errors', () => {
   });
 });
 
-describe('--engine onnx errors', () => {
+describe('exported onnx/model.onnx errors', () => {
   it('a folder without onnx/model.onnx says how to make one', async () => {
-    await expect(loadOnnxModel(`${FIX}tiny-bert`)).rejects.toThrow(`${FIX}tiny-bert/onnx/model.onnx: missing (--engine onnx needs an exported folder: densetrain export --model ${FIX}tiny-bert --output OUT)`);
+    await expect(loadExportedOnnx(`${FIX}tiny-bert`)).rejects.toThrow(`${FIX}tiny-bert/onnx/model.onnx: missing (make it with densetrain export --model ${FIX}tiny-bert --output OUT)`);
   });
 
   it('an unknown prompt name lists the prompts the folder has', async () => {
     const out = path.join(tmp, 'prompts');
     await exportOnnx(`${FIX}tiny-bert`, out);
-    const m = await loadOnnxModel(out);
+    const m = await loadExportedOnnx(out);
     await expect(m.encode(['x'], { promptName: 'passage' })).rejects.toThrow(`prompt "passage" is not defined in ${out}/config_sentence_transformers.json (has: document, query)`);
     await m.release();
   });
@@ -77,6 +77,6 @@ describe('--engine onnx errors', () => {
     const out = path.join(tmp, 'corrupt');
     await exportOnnx(`${FIX}tiny-bert`, out);
     fs.writeFileSync(path.join(out, 'onnx', 'model.onnx'), 'not protobuf');
-    await expect(loadOnnxModel(out)).rejects.toThrow(`${out}/onnx/model.onnx: onnxruntime cannot load it`);
+    await expect(loadExportedOnnx(out)).rejects.toThrow(`${out}/onnx/model.onnx: onnxruntime cannot load it`);
   });
 });

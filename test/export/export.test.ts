@@ -8,7 +8,7 @@ import path from 'node:path';
 import { AutoModel, env, pipeline, Tensor } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/engine/backend.js';
-import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadExportedOnnx } from '../../src/engine/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { loadModel } from '../../src/model/model.js';
 import type { TokenBatch } from '../../src/model/tokenizer.js';
@@ -54,7 +54,7 @@ describe('sentence-transformers fixtures', () => {
       expect(r.onnxPath).toBe(path.join(out, 'onnx', 'model.onnx'));
       expect(r.maxAbsDiff).toBeLessThanOrEqual(1e-4);
 
-      const onnxModel = await loadOnnxModel(out);
+      const onnxModel = await loadExportedOnnx(out);
       const viaOnnx = await onnxModel.encode(expected.texts, { batchSize: 5 });
       expect(maxAbsDiff(viaOnnx, expected.embeddings)).toBeLessThan(TOL);
 
@@ -130,7 +130,7 @@ describe('random-weight folders of each architecture and pooling', () => {
       const refHidden = ids.map((seq) => referenceHidden(ref.config, ref.weights, seq));
       const reference = refHidden.map((h) => referencePool(h, ref.pooling, ref.normalize));
 
-      const onnxModel = await loadOnnxModel(out);
+      const onnxModel = await loadExportedOnnx(out);
       const viaOnnx = await onnxModel.encode(texts, { batchSize: 4 });
       await onnxModel.release();
       expect(maxAbsDiff(viaOnnx, reference)).toBeLessThan(TOL);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/engine/backend.js';
-import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadExportedOnnx } from '../../src/engine/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { onnx, type proto } from '../../src/export/graph-builder.js';
 import { quantizeColumns } from '../../src/export/quantize.js';
@@ -64,7 +64,7 @@ describe('graph interface', () => {
         const out = path.join(tmp, `${name}-opset${opset}`);
         await exportOnnx(`${FIX}${name}`, out, { opset });
         expect(Number(readModel(path.join(out, 'onnx', 'model.onnx')).opsetImport[0].version)).toBe(opset);
-        const m = await loadOnnxModel(out);
+        const m = await loadExportedOnnx(out);
         expect(maxAbsDiff(await m.encode(expected(name).texts), expected(name).embeddings)).toBeLessThan(TOL);
         await m.release();
       }
@@ -76,7 +76,7 @@ describe('onnx engine batching', () => {
   it('any batch size gives the same embeddings in input order', async () => {
     const out = path.join(tmp, 'batching');
     await exportOnnx(`${FIX}tiny-bert`, out);
-    const m = await loadOnnxModel(out);
+    const m = await loadExportedOnnx(out);
     const { texts, embeddings } = expected('tiny-bert');
     for (const batchSize of [1, 3, 16]) expect(maxAbsDiff(await m.encode(texts, { batchSize }), embeddings)).toBeLessThan(TOL);
     await m.release();
@@ -96,7 +96,7 @@ describe('external data', () => {
     expect(cfg['transformers.js_config']).toEqual({ use_external_data_format: { 'model.onnx': 2 } });
 
     const { texts, embeddings } = expected('tiny-bert');
-    const m = await loadOnnxModel(out);
+    const m = await loadExportedOnnx(out);
     expect(maxAbsDiff(await m.encode(texts), embeddings)).toBeLessThan(TOL);
     await m.release();
     const extractor = await pipeline('feature-extraction', 'external', { dtype: 'fp32', local_files_only: true });
