@@ -238,7 +238,9 @@ export type RecipeInput = DeepPartial<Recipe> & {
   loss: { name: Recipe['loss']['name'] };
   train: { output_dir: string };
 };
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends readonly unknown[] ? T[K] : NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K];
+};
 
 /**
  * A recipe from an object (as `loadRecipe` reads from a file), with the same checks and defaults;
