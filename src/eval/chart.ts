@@ -22,8 +22,10 @@ export interface Series {
 }
 
 export const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
-export const DASHES = ['', '7 3', '2 3', '9 3 2 3'];
-export const MARKERS: Marker[] = ['circle', 'square', 'triangle', 'diamond'];
+// Seven eval metrics, each its own (colour, dash, marker); the 7th (accuracy@10) is solid with a
+// circle so that, drawn inside the 3rd (recall@10, dotted with triangles) when they coincide, both show.
+export const DASHES = ['', '8 3', '2 3', '10 3 2 3', '5 4', '12 3 3 3', '', '16 4'];
+export const MARKERS: Marker[] = ['circle', 'square', 'triangle', 'diamond', 'square', 'triangle', 'circle', 'diamond'];
 
 const WIDTH = 1000;
 const PLOT_HEIGHT = 240;
