@@ -44,7 +44,12 @@ describe('the library API', () => {
       // the step-0 evaluation is kept for the report, which shows it as the baseline
       const baseline = JSON.parse(fs.readFileSync(path.join(tmp, 'run', 'eval_baseline.json'), 'utf8'));
       expect(baseline).toEqual(r.evals[0]);
-      expect(fs.readFileSync(path.join(tmp, 'run', 'report.html'), 'utf8')).toContain(`<td>0 (before training)</td><td>${r.evals[0]['ndcg@10'].toFixed(4)}</td>`);
+      const html = fs.readFileSync(path.join(tmp, 'run', 'report.html'), 'utf8');
+      expect(html).toContain(`<td>0 (before training)</td><td>${r.evals[0]['ndcg@10'].toFixed(4)}</td>`);
+      // the trainer tells the report what ran and for how long
+      expect(html).toContain(`<dt>engine</dt><dd>${lines[0].replace('densetrain: ', '')}</dd>`);
+      expect(html).toContain(`<dt>model</dt><dd><code>${recipe.model.path}</code></dd>`);
+      expect(html).toMatch(/<dt>duration<\/dt><dd>[\d.]+ s<\/dd>/);
     } finally {
       stderr.mockRestore();
       stdout.mockRestore();
