@@ -4,23 +4,35 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportOnnx } from '../export/export.js';
-import { loadRecipe } from '../train/recipe.js';
+import { loadRecipe, type Recipe } from '../train/recipe.js';
 import { train } from '../train/trainer.js';
 import { evalCommand } from './eval.js';
 
 /** The package root, so the demo runs from any working directory. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+const RECIPE = path.join(ROOT, 'recipes', 'demo-contrastive.yaml');
+
+/** The demo recipe with its model and data found in the package, whatever the working directory (an installed package too). */
+export function demoRecipe(outputDir: string): Recipe {
+  const inPackage = (p: string) => path.join(ROOT, p);
+  return loadRecipe(RECIPE, {
+    'train.output_dir': outputDir,
+    'model.path': JSON.stringify(inPackage('models/default')),
+    'data.train': JSON.stringify([inPackage('data/demo/train.jsonl')]),
+    'eval.data': JSON.stringify(inPackage('data/demo/eval')),
+  });
+}
+
 export async function runDemo(outputDir: string): Promise<{ before: number; after: number }> {
-  const recipePath = path.join(ROOT, 'recipes', 'demo-contrastive.yaml');
-  const recipe = loadRecipe(recipePath, { 'train.output_dir': outputDir });
+  const recipe = demoRecipe(outputDir);
   const evalData = recipe.eval!.data;
   const t0 = Date.now();
-  console.log(`1/4 evaluating ${recipe.model.path} on ${evalData}`);
+  console.log(`1/4 evaluating ${path.relative(process.cwd(), recipe.model.path)} on ${path.relative(process.cwd(), evalData)}`);
   const before = await evalCommand({ model: recipe.model.path, data: evalData, split: 'test', engine: 'tfjs', batchSize: 64 });
   console.log(`    ndcg@10 ${before['ndcg@10'].toFixed(4)}`);
 
-  console.log(`2/4 training with ${path.relative(process.cwd(), recipePath)} (${recipe.loss.name}, batch ${recipe.train.batch_size}, ${recipe.train.max_steps} steps)`);
+  console.log(`2/4 training with ${path.relative(process.cwd(), RECIPE)} (${recipe.loss.name}, batch ${recipe.train.batch_size}, ${recipe.train.max_steps} steps)`);
   // The demo's folder holds the demo's run: a second `npm start` replaces it (only the run's files).
   const run = await train(recipe, { overwriteOutputDir: true });
 

@@ -62,7 +62,7 @@ export function writeModelFiles(model: ModelFolder, weights: TensorMap, dir: str
   writeJson(path.join(dir, 'config_sentence_transformers.json'), {
     // What really wrote the folder. sentence-transformers reads __version__.sentence_transformers
     // only to warn when it is newer than itself, and skips the check when the key is absent.
-    __version__: { densetrain: densetrainVersion(), node: process.versions.node },
+    __version__: { densetrain: densetrainVersion() },
     prompts: model.prompts,
     default_prompt_name: null,
     similarity_fn_name: 'cosine',

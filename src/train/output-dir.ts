@@ -6,7 +6,7 @@ import path from 'node:path';
 import { listCheckpoints } from './checkpoint.js';
 
 /** Entries a run writes into output_dir; nothing else there is the run's to remove. */
-export const RUN_ENTRIES = ['metrics.jsonl', 'checkpoints', 'final', 'report.html', 'rejected.jsonl', 'runs'];
+export const RUN_ENTRIES = ['metrics.jsonl', 'checkpoints', 'final', 'report.html', 'eval_baseline.json', 'rejected.jsonl', 'runs'];
 /** The run record of each launch (run-record.ts): `recipe.resolved[.resume-step-N].yaml`, `environment[...].json`. */
 const RUN_RECORD = /^(recipe\.resolved(\.resume-step-\d+)?\.yaml|environment(\.resume-step-\d+)?\.json)$/;
 

@@ -134,6 +134,10 @@ export function loadRecipe(file: string, overrides: Record<string, string> = {})
   } catch (e) {
     throw new Error(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such recipe file' : `not valid YAML or JSON (${(e as Error).message})`}`);
   }
+  return resolveDoc(doc, overrides, file);
+}
+
+function resolveDoc(doc: unknown, overrides: Record<string, string>, file: string): Recipe {
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${file}: a recipe is a mapping with model, data, loss and train`);
   const root = doc as Record<string, unknown>;
   const src: Source = { file, overridden: new Set() };
@@ -325,4 +329,23 @@ function join(at: string, key: string): string {
 
 function suggest(section: Section): string {
   return ` (known: ${Object.keys(section.fields).join(', ')})`;
+}
+
+/** A recipe as a library caller writes it: the required keys, any others (defaults fill the rest). */
+export type RecipeInput = DeepPartial<Recipe> & {
+  model: { path: string };
+  data: { train: string[] };
+  loss: { name: Recipe['loss']['name'] };
+  train: { output_dir: string };
+};
+type DeepPartial<T> = {
+  [K in keyof T]?: NonNullable<T[K]> extends readonly unknown[] ? T[K] : NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K];
+};
+
+/**
+ * A recipe from an object (as `loadRecipe` reads from a file), with the same checks and defaults;
+ * `source` names it in errors. The caller's object is not modified. A resolved recipe resolves to itself.
+ */
+export function resolveRecipe(input: RecipeInput | Recipe, overrides: Record<string, string> = {}, source = 'recipe object'): Recipe {
+  return resolveDoc(structuredClone(input), overrides, source);
 }

@@ -9,7 +9,7 @@ import { type BeirSet, readBeir } from '../data/beir.js';
 import { openTrainingStream, type TrainingStream } from '../data/stream.js';
 import type { TrainingBatch } from '../data/triple.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
-import { writeReport } from '../eval/report.js';
+import { writeBaseline, writeReport } from '../eval/report.js';
 import { weightShapes } from '../model/config.js';
 import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { saveModelFolder } from '../model/save.js';
@@ -29,7 +29,7 @@ import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-inf
 import { describeEnvironment, writeRunRecord } from './run-record.js';
 import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
 import { openTfjsEngine } from './tfjs-engine.js';
-import { progress } from '../cli/progress.js';
+import { progress, type Progress } from '../cli/progress.js';
 
 export interface MetricsRow {
   step: number;
@@ -94,8 +94,16 @@ function warmupSteps(recipe: Recipe, total: number): number {
   return t.warmup_ratio ? Math.ceil(t.warmup_ratio * total) : t.warmup_steps;
 }
 
-function evaluate(engine: TrainEngine, set: BeirSet): Promise<Record<string, number>> {
-  return evaluateRetrieval(set, (texts, role) => engine.encodeAs(role, texts, { batchSize: 64 }));
+/** Retrieval metrics on the eval set, the embedding passes shown on `bar` (a big corpus takes minutes). */
+async function evaluate(engine: TrainEngine, set: BeirSet, bar: Progress): Promise<Record<string, number>> {
+  const e = await evaluateRetrieval(set, (texts, role) =>
+    engine.encodeAs(role, texts, { batchSize: 64, onProgress: (done, total) => bar.update(done, total, `embedding the eval ${role === 'query' ? 'queries' : 'corpus'}`) }));
+  bar.done();
+  return e;
+}
+
+function evalLine(step: number, e: Record<string, number>): string {
+  return `eval at step ${step}: ${Object.entries(e).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`;
 }
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
@@ -119,7 +127,10 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
 }
 
 async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResult> {
+  const runStarted = performance.now();
   const log = opts.log ?? ((l: string) => console.log(l));
+  // A library caller's `log` gets the progress lines too; the CLI draws a bar on a terminal.
+  const sink = { log, stream: opts.log ? null : process.stderr };
   const t = recipe.train;
   const out = t.output_dir;
   const metricsFile = path.join(out, 'metrics.jsonl');
@@ -148,6 +159,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
       log(`resuming from ${from} at step ${state.step}`);
     } else {
       state.total_steps = await countTotalSteps(recipe, log);
+      writeBaseline(out, undefined);
     }
     const total = state.total_steps;
     const warmup = warmupSteps(recipe, total);
@@ -156,16 +168,17 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
     stream = openTrainingStream(recipe, { resume: state.data_state as never, tokenizer: { dir: folder.dir, maxSeqLength: folder.maxSeqLength } });
     const evals: Record<string, number>[] = [];
     let lastMetrics: MetricsRow | undefined;
-    const bar = progress('train');
+    const bar = progress('train', sink);
     const evalSet = recipe.eval ? readBeir(recipe.eval.data, recipe.eval.split) : undefined;
     let lastEval: LastEval | undefined = from ? lastEvalFromMetrics(metricsFile) : undefined;
 
     if (evalSet && state.step === 0) {
-      const e = await evaluate(engine, evalSet);
+      const e = await evaluate(engine, evalSet, progress('eval', sink));
       evals.push(e);
       lastEval = { step: 0, metrics: e };
       tb?.scalars(0, evalScalars(e));
-      log(`eval at step 0: ndcg@10 ${e['ndcg@10'].toFixed(4)}`);
+      writeBaseline(out, e);
+      bar.print(evalLine(0, e));
     }
     // 2. The loop.
     while (state.step < total) {
@@ -201,9 +214,10 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
         triples_per_s: triples / ((performance.now() - started) / 1000),
       };
       if (evalSet && (state.step % recipe.eval!.every === 0 || state.step === total)) {
-        const e = await evaluate(engine, evalSet);
+        const e = await evaluate(engine, evalSet, progress('eval', sink));
         evals.push(e);
         lastEval = { step: state.step, metrics: e };
+        bar.print(evalLine(state.step, e));
         for (const [k, v] of Object.entries(e)) row[`eval_${k}`] = v;
         if (!state.best || e['ndcg@10'] > state.best.value) state.best = { metric: 'ndcg@10', value: e['ndcg@10'], step: state.step };
       }
@@ -211,11 +225,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
       tb?.scalars(row.step, rowScalars(row));
       lastMetrics = row;
       opts.onStep?.(row);
-      bar.update(state.step, total, `loss ${row.loss.toFixed(4)} lr ${lr.toExponential(2)} ${row.triples_per_s.toFixed(1)} triples/s`);
-      if (!process.stderr.isTTY && (state.step % 10 === 0 || state.step === total || 'eval_ndcg@10' in row)) {
-        log(`step ${state.step}/${total} loss ${row.loss.toFixed(4)} lr ${lr.toExponential(2)} grad_norm ${gradNorm.toFixed(3)} ${row.triples_per_s.toFixed(1)} triples/s` +
-          ('eval_ndcg@10' in row ? ` eval ndcg@10 ${row['eval_ndcg@10'].toFixed(4)}` : ''));
-      }
+      bar.update(state.step, total, `loss ${row.loss.toFixed(4)} lr ${lr.toExponential(2)} grad_norm ${gradNorm.toFixed(3)} ${row.triples_per_s.toFixed(1)} triples/s`);
       if (state.step % t.save_every === 0 || state.step === total) {
         guardWrite(out, `checkpoint step-${state.step}`, path.join(out, 'checkpoints'), () => {
           saveCheckpoint(out, folder, engine.weights(), engine.moments(), state, trainingCardInfo(recipe, state, engine.description, lastEval));
@@ -227,7 +237,9 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
     // 3. The final model (the last weights; the best eval checkpoint is kept and named in trainer_state.json), and the report.
     const finalDir = path.join(out, 'final');
     guardWrite(out, 'the final model', finalDir, () => saveModelFolder(folder, finalDir, engine.weights(), trainingCardInfo(recipe, state, engine.description, lastEval)));
-    guardWrite(out, 'the report', path.join(out, 'report.html'), () => writeReport(out));
+    guardWrite(out, 'the report', path.join(out, 'report.html'), () =>
+      writeReport(out, { recipe, engine: engine.description, durationS: (performance.now() - runStarted) / 1000 }),
+    );
     return { steps: state.step, finalDir, lastMetrics, evals };
   } finally {
     await stream?.close();

@@ -125,7 +125,7 @@ describe('embed, eval, export, demo: unknown flags and bad numbers are errors', 
     [['export', '--model', model, '--output', 'o', '--overwite'], 'unknown flag --overwite; did you mean --overwrite? (see densetrain export --help)'],
     [['demo', '--ouput', 'x'], 'unknown flag --ouput; did you mean --output? (see densetrain demo --help)'],
     [['embed', '--model', model, '--input', 'i.txt', '--output', 'o.jsonl', 'extra'], 'unexpected argument "extra" (see densetrain embed --help)'],
-    [['embedd', '--model', model], 'unknown command "embedd"; did you mean embed? (commands: embed, train, check-data, export, eval, demo)'],
+    [['embedd', '--model', model], 'unknown command "embedd"; did you mean embed? (commands: embed, train, check-data, export, eval, score, mine, demo)'],
   ])('%j', async (args, message) => {
     await expect(run(args)).rejects.toThrow(message);
   });

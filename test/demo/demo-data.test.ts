@@ -39,7 +39,9 @@ describe('the scripts reproduce the committed files', () => {
     for (const [fresh, committed] of [[data, DEMO_DATA_DIR], [model, DEFAULT_MODEL_DIR]]) {
       const files = listFiles(committed);
       expect(listFiles(fresh)).toEqual(files);
-      for (const f of files) expect(fs.readFileSync(path.join(fresh, f)).equals(fs.readFileSync(path.join(committed, f))), f).toBe(true);
+      // The model card names the Node.js that wrote it; everything else is the same bytes.
+      const read = (dir: string, f: string) => fs.readFileSync(path.join(dir, f), 'utf8').replace(/^- Node\.js: .*$/m, '- Node.js: *');
+      for (const f of files) expect(read(fresh, f) === read(committed, f), f).toBe(true);
     }
   });
 });

@@ -64,8 +64,10 @@ describe('writeReport', () => {
       expect(err, key).toBeLessThan(0.011);
       expect(yFlipped, `${key}: larger values are drawn higher`).toBe(true);
     }
-    expect(html.match(/<path /g)).toHaveLength(5); // no curve for triples_per_s
-    expect(html).toContain('<td>0.7000</td>'); // eval table: ndcg@10 at step 40
+    // loss, its moving average, lr, grad_norm and two eval curves; no curve for triples_per_s
+    expect(html.match(/<path data-series=/g)).toHaveLength(6);
+    expect(html).not.toContain('data-series="triples_per_s"');
+    expect(html).toMatch(/<td[^>]*>0\.7000<\/td>/); // eval table: ndcg@10 at step 40
   });
 
   it('is self-contained and replaces an old report atomically', () => {

@@ -62,7 +62,7 @@ export interface OnnxTrainOptions {
 
 /** What a user can do when a provider does not open (the README's "GPU" section says more). */
 const EP_HINTS: Record<string, string> = {
-  cuda: '. onnxruntime-node gets its CUDA 12 provider at install time on Linux x64, which this project\'s .npmrc skips: run ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node (CUDA 12, cuDNN 9), or use train.execution_provider cpu',
+  cuda: '. onnxruntime-node downloads its CUDA 12 provider in an install script, which this project\'s package.json (allowScripts) does not run, so npm rebuild onnxruntime-node does not either: run ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (CUDA 12, cuDNN 9), or use train.execution_provider cpu',
   dml: '. DirectML comes with onnxruntime-node on Windows only',
   coreml: '. CoreML comes with onnxruntime-node on macOS only',
 };
