@@ -18,9 +18,9 @@ export function demoRecipe(outputDir: string): Recipe {
   const inPackage = (p: string) => path.join(ROOT, p);
   return loadRecipe(RECIPE, {
     'train.output_dir': outputDir,
-    'model.path': JSON.stringify(inPackage('models/default')),
-    'data.train': JSON.stringify([inPackage('data/demo/train.jsonl')]),
-    'eval.data': JSON.stringify(inPackage('data/demo/eval')),
+    'model.path': inPackage('models/default'),
+    'data.train': JSON.stringify([inPackage('data/demo/train.jsonl')]), // a list of one path
+    'eval.data': inPackage('data/demo/eval'),
   });
 }
 
