@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { openTrainingStream } from '../../src/data/stream.js';
+import { initBackend } from '../../src/engine/backend.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import type { TokenBatch } from '../../src/model/tokenizer.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
@@ -60,5 +61,21 @@ describe('recipe data.prompts', () => {
     const st = JSON.parse(fs.readFileSync(path.join(recipe.train.output_dir, 'final', 'config_sentence_transformers.json'), 'utf8'));
     expect(st.prompts).toEqual({ query: 'query: ', document: 'passage: ' });
     expect(readModelFolder(path.join(recipe.train.output_dir, 'checkpoints', 'step-1')).prompts).toEqual({ query: 'query: ', document: 'passage: ' });
+  });
+
+  test('with include_prompt false, a run leaves them out of the pooling: the first loss differs from pooling them, the same in both engines', async () => {
+    await initBackend('wasm');
+    const dir = tempDir();
+    const excluding = path.join(dir, 'exclude');
+    fs.cpSync(MODEL, excluding, { recursive: true });
+    fs.writeFileSync(`${excluding}/1_Pooling/config.json`, JSON.stringify({ embedding_dimension: 32, pooling_mode: 'mean', include_prompt: false }));
+    const firstLoss = async (model: string, engine: string) => {
+      const recipe = recipeWith(dir, { prompts: 'text: ', num_negatives: 1, shuffle: false }, { max_steps: 1, engine, output_dir: path.join(dir, `${path.basename(model)}-${engine}`) });
+      recipe.model.path = model;
+      return (await train(recipe, { log: () => {} })).lastMetrics!.loss;
+    };
+    const onnx = await firstLoss(excluding, 'onnx');
+    expect(Math.abs((await firstLoss(excluding, 'tfjs')) - onnx) / onnx).toBeLessThan(1e-4);
+    expect(Math.abs((await firstLoss(MODEL, 'onnx')) - onnx)).toBeGreaterThan(1e-3);
   });
 });
