@@ -13,7 +13,10 @@ import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
 import { modelFromFolder, type SentenceModel } from '../../src/model/model.js';
 import type { TokenBatch } from '../../src/model/tokenizer.js';
+import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
 import { lossAndGradients } from '../../src/train/gradients.js';
+import { openOnnxEngine } from '../../src/train/onnx-engine.js';
+import { openTfjsEngine } from '../../src/train/tfjs-engine.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const MNRL: LossConfig = { name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 };
@@ -27,6 +30,7 @@ beforeAll(async () => {
   const dir = path.join(tmp, 'tiny-bert');
   fs.cpSync(`${FIX}tiny-bert`, dir, { recursive: true });
   fs.writeFileSync(`${dir}/1_Pooling/config.json`, JSON.stringify({ embedding_dimension: 32, pooling_mode: 'mean', include_prompt: false }));
+  fs.writeFileSync(`${dir}/config_sentence_transformers.json`, JSON.stringify({ prompts: { query: 'query: ', document: 'passage: ' } }));
   excluding = readModelFolder(dir);
   including = { ...excluding, includePrompt: true };
   model = modelFromFolder(excluding);
@@ -78,5 +82,26 @@ describe('include_prompt false in a training step (tiny-bert, prompts on every c
       }
     }
     expect(largest).toBeGreaterThan(1e-2);
+  });
+});
+
+describe("a run's evaluation encodes with the folder's query / document prompts, leaving them out of the pooling", () => {
+  it('both training engines give what the ONNX encoder of the folder gives (1e-5)', async () => {
+    const texts = ['What is the capital of France?', '', 'Berlin is in Germany.'];
+    const ref = await loadOnnxModel(excluding.dir);
+    for (const engine of [await openOnnxEngine(excluding, MNRL), await openTfjsEngine(excluding, MNRL)]) {
+      for (const role of ['query', 'document'] as const) {
+        const got = await engine.encodeAs(role, texts);
+        const want = await ref.encodeAs(role, texts);
+        const diff = Math.max(...got.flatMap((r, i) => Array.from(r, (v, j) => Math.abs(v - want[i][j]))));
+        expect(diff, `${engine.name} ${role}`).toBeLessThan(1e-5);
+      }
+      await engine.dispose();
+    }
+    // the prompt is really there: without it the query embeddings differ
+    const plain = await ref.encode(texts, { prompt: '' });
+    const query = await ref.encodeAs('query', texts);
+    expect(Math.max(...query.flatMap((r, i) => Array.from(r, (v, j) => Math.abs(v - plain[i][j]))))).toBeGreaterThan(1e-3);
+    await ref.release();
   });
 });
