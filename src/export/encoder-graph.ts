@@ -214,8 +214,7 @@ export function buildTransformerGraph(folder: ModelFolder, opts: { opset: number
  */
 function withoutPrompt(g: Graph, maskF: string): string {
   const promptLength = addInput(g, 'prompt_length', 'int64', ['batch']);
-  const mask = g.nodes.find((n) => n.output![0] === maskF)!.input![0]; // attention_mask, int64
-  const position = node(g, 'CumSum', [mask, constInt64(g, 1)]); // 1-based among real tokens
+  const position = node(g, 'CumSum', ['attention_mask', constInt64(g, 1)]); // 1-based among real tokens
   const keep = node(g, 'Greater', [position, node(g, 'Unsqueeze', [promptLength, constInt64(g, [1])])]);
   return node(g, 'Mul', [maskF, node(g, 'Cast', [keep], { to: onnx.TensorProto.DataType.FLOAT })]);
 }
