@@ -61,7 +61,7 @@ try {
 
   const ours = await loadOnnxModel(out);
   const onnxRate = await throughput('densetrain --engine onnx (float32)', (t) => ours.encode(t, { batchSize: BATCH }), texts);
-  const int8 = await openOnnxEncoder(exported.int8!.onnxPath, ours.tokenizer, {}, out);
+  const int8 = await openOnnxEncoder(exported.int8!.onnxPath, ours.tokenizer, { prompts: {}, defaultPromptName: null, includePrompt: true }, out);
   const int8Rate = await throughput('densetrain --engine onnx, onnx/model_int8.onnx', (t) => int8.encode(t, { batchSize: BATCH }), texts);
   await int8.release();
 

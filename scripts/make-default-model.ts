@@ -69,7 +69,7 @@ export function writeDefaultModel(dataDir: string, outDir: string, seed = MODEL_
   const config = parseConfig(bertConfig(vocab.length));
   const weights = initWeights(config, seed);
   writeFolderAtomically(outDir, (tmp) => {
-    const folder = { dir: tmp, config, pooling: 'mean' as const, normalize: true, maxSeqLength: MAX_SEQ_LENGTH, weights, prompts: {} };
+    const folder = { dir: tmp, config, pooling: 'mean' as const, normalize: true, maxSeqLength: MAX_SEQ_LENGTH, weights, prompts: {}, defaultPromptName: null, includePrompt: true };
     writeModelFiles(folder, weights, tmp);
     const json = (file: string, value: unknown): void => fs.writeFileSync(path.join(tmp, file), JSON.stringify(value, null, 2) + '\n');
     json('tokenizer.json', tokenizerJson(vocab));

@@ -18,6 +18,8 @@ export interface EmbedArgs {
   engine: 'tfjs' | 'onnx';
   batchSize: number;
   promptName?: string;
+  /** A literal prompt (sentence-transformers' `prompt=`), instead of promptName. */
+  prompt?: string;
   /** auto (default): by content; jsonl or text: as told. */
   inputFormat?: InputFormat;
 }
@@ -152,6 +154,7 @@ export function removeStaleTemps(output: string): string[] {
 
 export async function embedFile(args: EmbedArgs): Promise<number> {
   if (!Number.isInteger(args.batchSize) || args.batchSize < 1) throw new Error(`embed: batch size must be an integer >= 1 (got ${args.batchSize})`);
+  if (args.prompt !== undefined && args.promptName !== undefined) throw new Error(`embed: --prompt and --prompt-name "${args.promptName}" both given; use one`);
   if (sameFile(args.input, args.output)) throw new Error(`--output ${args.output} is the input file; write the embeddings to another file`);
   removeStaleTemps(args.output);
   const texts = readTexts(args.input, args.inputFormat);
@@ -161,11 +164,11 @@ export async function embedFile(args: EmbedArgs): Promise<number> {
   if (args.engine === 'onnx') {
     const { loadOnnxModel } = await import('../engine/onnx-encoder.js');
     const m = await loadOnnxModel(args.model);
-    embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName, onProgress });
+    embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName, prompt: args.prompt, onProgress });
     await m.release();
   } else {
     const m = await loadModel(args.model);
-    embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName, onProgress });
+    embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName, prompt: args.prompt, onProgress });
     m.dispose();
   }
   bar.done();

@@ -47,7 +47,8 @@ const EMBED_OPTIONS = {
   output: { type: 'string', demandOption: true, describe: 'output JSONL, one {"embedding": [...]} per input line (not the input file)' },
   engine: ENCODE_ENGINE,
   'batch-size': { requiresArg: true, default: 32, coerce: intAtLeast('batch-size', 1), describe: 'texts per forward pass (integer >= 1)' },
-  'prompt-name': { type: 'string', describe: 'prompt of config_sentence_transformers.json to prepend (query, document)' },
+  'prompt-name': { type: 'string', describe: "prompt of config_sentence_transformers.json to prepend (query, document); default: its default_prompt_name" },
+  prompt: { type: 'string', describe: 'a prompt text to prepend to every text, as sentence-transformers encode(prompt=...); not with --prompt-name' },
 } as const satisfies Record<string, Options>;
 
 const TRAIN_OPTIONS = {
@@ -218,7 +219,7 @@ export async function main(argv: string[]): Promise<number> {
         else console.log('densetrain: onnxruntime-node on CPU');
         const n = await embedFile({
           model: a.model, input: a.input, output: a.output, engine: a.engine, batchSize: a['batch-size'],
-          promptName: a['prompt-name'], inputFormat: a['input-format'],
+          promptName: a['prompt-name'], prompt: a.prompt, inputFormat: a['input-format'],
         });
         console.log(`embedded ${n} texts -> ${a.output}`);
       },

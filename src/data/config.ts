@@ -43,7 +43,18 @@ export interface DataConfig {
   tokenize_workers: number;
   /** Batches formed and tokenized ahead of the training loop. */
   prefetch: number;
+  /** Text put before each column's texts before tokenizing ('' for none): sentence-transformers' `prompts` training argument. Recipes always set it. */
+  prompts?: ColumnPrompts;
 }
+
+/** A prompt per text column of a triple. */
+export interface ColumnPrompts {
+  query: string;
+  positive: string;
+  negatives: string;
+}
+
+export const PROMPT_COLUMNS = ['query', 'positive', 'negatives'] as const;
 
 /** What the recipe asks of the data that a single key cannot say: one message per problem. */
 export function dataConfigProblems(data: DataConfig, loss: string): string[] {

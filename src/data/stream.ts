@@ -170,7 +170,9 @@ export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): Tr
     if (!pool) return b;
     const columns = [b.triples.map((t) => t.query), b.triples.map((t) => t.positive)];
     for (let k = 0; k < data.num_negatives; k++) columns.push(b.triples.map((t) => t.negatives[k]));
-    const [query, positive, ...negatives] = await pool.encode(columns);
+    const p = data.prompts ?? { query: '', positive: '', negatives: '' };
+    const prompts = [p.query, p.positive, ...Array<string>(data.num_negatives).fill(p.negatives)];
+    const [query, positive, ...negatives] = await pool.encode(columns, prompts);
     return { ...b, query, positive, negatives };
   };
 

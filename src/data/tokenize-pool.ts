@@ -7,8 +7,8 @@ import type { TokenBatch } from '../model/tokenizer.js';
 import type { TokenizeJob } from './tokenize-worker.js';
 
 export interface TokenizerPool {
-  /** Tokenize and pad each column of texts: one TokenBatch per column. */
-  encode(columns: string[][]): Promise<TokenBatch[]>;
+  /** Tokenize and pad each column of texts, after its prompt if `prompts` gives one: one TokenBatch per column. */
+  encode(columns: string[][], prompts?: string[]): Promise<TokenBatch[]>;
   close(): Promise<void>;
 }
 
@@ -42,12 +42,12 @@ export function openTokenizerPool(dir: string, maxSeqLength: number, size: numbe
   let nextId = 0;
   let closed = false;
   return {
-    encode(columns) {
+    encode(columns, prompts) {
       if (failure) return Promise.reject(failure);
       const id = nextId++;
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        workers[id % workers.length].postMessage({ id, columns } satisfies TokenizeJob);
+        workers[id % workers.length].postMessage({ id, columns, ...(prompts ? { prompts } : {}) } satisfies TokenizeJob);
       });
     },
     async close() {

@@ -7,6 +7,8 @@ import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
 export interface TokenizeJob {
   id: number;
   columns: string[][];
+  /** A prompt per column ('' for none), put before each of its texts (TokenBatch.promptLength says how many tokens it took). */
+  prompts?: string[];
 }
 
 let tokenizer: TextTokenizer;
@@ -20,7 +22,11 @@ try {
 
 function answer(job: TokenizeJob): void {
   try {
-    const batches = job.columns.map((texts) => tokenizer.encodeBatch(texts));
+    const batches = job.columns.map((texts, c) => {
+      const prompt = job.prompts?.[c] ?? '';
+      if (prompt === '') return tokenizer.encodeBatch(texts);
+      return { ...tokenizer.encodeBatch(texts.map((t) => prompt + t)), promptLength: tokenizer.promptLength(prompt) };
+    });
     const buffers = batches.flatMap((b) => [b.inputIds.buffer, b.attentionMask.buffer, b.tokenTypeIds.buffer]);
     parentPort!.postMessage({ id: job.id, batches }, buffers as ArrayBuffer[]);
   } catch (e) {

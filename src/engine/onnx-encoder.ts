@@ -8,14 +8,13 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { buildEncoderGraph } from '../export/encoder-graph.js';
 import { DEFAULT_OPSET, encodeOnnxModel } from '../export/onnx-file.js';
-import { encodeInBatches, promptText } from '../model/encode-batches.js';
+import { encodeInBatches } from '../model/encode-batches.js';
 import { describeModelFolder, readModelFolder } from '../model/folder.js';
+import { type PromptChoice, type PromptConfig, resolvePrompt, roleChoice } from '../model/prompts.js';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
 
-export interface OnnxEncodeOptions {
+export interface OnnxEncodeOptions extends PromptChoice {
   batchSize?: number;
-  /** A key of the folder's prompts (e.g. 'query'), prepended to every text. */
-  promptName?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -25,6 +24,8 @@ export interface Int64Batch {
   attentionMask: BigInt64Array;
   batchSize: number;
   seqLen: number;
+  /** Prompt tokens at the start of every row (TokenBatch.promptLength); fed to graphs that take prompt_length. */
+  promptLength?: number;
 }
 
 export interface OnnxEncoder {
@@ -71,15 +72,16 @@ export async function createSession(model: string | Uint8Array, label = typeof m
 
 /**
  * An encoder over an ONNX model (a file, or bytes with the name errors give), with the tokenizer
- * and prompts of a model folder.
+ * and prompt settings of a model folder (`promptsFile` names where they come from in errors).
  */
-export async function openOnnxEncoder(model: string | { bytes: Uint8Array; name: string }, tokenizer: TextTokenizer, prompts: Record<string, string>, promptsFile: string): Promise<OnnxEncoder> {
+export async function openOnnxEncoder(model: string | { bytes: Uint8Array; name: string }, tokenizer: TextTokenizer, prompts: PromptConfig, promptsFile: string): Promise<OnnxEncoder> {
   const label = typeof model === 'string' ? model : model.name;
   const session = await createSession(typeof model === 'string' ? model : model.bytes, label);
   if (!session.outputNames.includes('sentence_embedding')) {
     throw new Error(`${label}: has no sentence_embedding output (outputs: ${session.outputNames.join(', ')}); export the folder with densetrain export`);
   }
   const withTypes = session.inputNames.includes('token_type_ids');
+  const withPromptLength = session.inputNames.includes('prompt_length');
 
   const run = async (b: Int64Batch, outputs: string[]) => {
     const dims = [b.batchSize, b.seqLen];
@@ -88,20 +90,26 @@ export async function openOnnxEncoder(model: string | { bytes: Uint8Array; name:
       attention_mask: new ort.Tensor('int64', b.attentionMask, dims),
     };
     if (withTypes) feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(b.inputIds.length), dims);
+    if (withPromptLength) feeds.prompt_length = new ort.Tensor('int64', new BigInt64Array(b.batchSize).fill(BigInt(b.promptLength ?? 0)), [b.batchSize]);
     const res = await session.run(feeds, outputs);
     return Object.fromEntries(outputs.map((n) => [n, res[n].data as Float32Array]));
   };
 
-  const encode = async (texts: string[], o: OnnxEncodeOptions = {}): Promise<Float32Array[]> =>
-    encodeInBatches(texts, tokenizer, promptText(prompts, o.promptName, promptsFile), o.batchSize ?? 32,
-      async (rows) => (await run(padBatch(rows, tokenizer.padId), ['sentence_embedding'])).sentence_embedding, o.onProgress);
+  const encode = async (texts: string[], o: OnnxEncodeOptions = {}): Promise<Float32Array[]> => {
+    const prompt = resolvePrompt(prompts, o, promptsFile);
+    // An exported file pools every token (buildEncoderGraph's promptLength false): right only without a prompt.
+    if (prompt !== '' && !prompts.includePrompt && !withPromptLength)
+      throw new Error(`${label}: has no prompt_length input, so it cannot leave the prompt out of the pooling as the folder's include_prompt false asks; encode with prompts through the model folder (densetrain's in-memory ONNX encoder)`);
+    return encodeInBatches(texts, tokenizer, prompt, o.batchSize ?? 32,
+      async (rows, promptLength) => (await run({ ...padBatch(rows, tokenizer.padId), promptLength }, ['sentence_embedding'])).sentence_embedding, o.onProgress);
+  };
 
   return {
     session,
     tokenizer,
     run,
     encode,
-    encodeAs: (role, texts, o = {}) => encode(texts, { ...o, promptName: role in prompts ? role : undefined }),
+    encodeAs: (role, texts, o = {}) => encode(texts, roleChoice(prompts, role, o)),
     release: () => session.release(),
   };
 }
@@ -111,7 +119,7 @@ export async function loadOnnxModel(dir: string): Promise<OnnxEncoder> {
   const folder = readModelFolder(dir);
   const bytes = encodeOnnxModel(buildEncoderGraph(folder, { opset: DEFAULT_OPSET }), dir);
   const tokenizer = loadTokenizer(dir, folder.maxSeqLength);
-  return openOnnxEncoder({ bytes, name: dir }, tokenizer, folder.prompts, path.join(dir, 'config_sentence_transformers.json'));
+  return openOnnxEncoder({ bytes, name: dir }, tokenizer, folder, path.join(dir, 'config_sentence_transformers.json'));
 }
 
 /** The encoder of an exported folder's own onnx/model.onnx file, as other runtimes load it. */
@@ -120,5 +128,5 @@ export async function loadExportedOnnx(dir: string): Promise<OnnxEncoder> {
   if (!fs.existsSync(onnxPath)) throw new Error(`${onnxPath}: missing (make it with densetrain export --model ${dir} --output OUT)`);
   const folder = describeModelFolder(dir);
   const tokenizer = loadTokenizer(dir, folder.maxSeqLength);
-  return openOnnxEncoder(onnxPath, tokenizer, folder.prompts, path.join(dir, 'config_sentence_transformers.json'));
+  return openOnnxEncoder(onnxPath, tokenizer, folder, path.join(dir, 'config_sentence_transformers.json'));
 }

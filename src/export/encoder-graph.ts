@@ -207,10 +207,28 @@ export function buildTransformerGraph(folder: ModelFolder, opts: { opset: number
   return { g, hidden: 'last_hidden_state', maskF, weight };
 }
 
-/** The sentence encoder: the transformer, then the folder's pooling and normalisation. */
-export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear; dropout?: boolean }): Graph {
+/**
+ * The mask pooling uses when the folder's include_prompt is false: attention_mask with the first
+ * `prompt_length` (an int64 [batch] input) positions of each row set to 0, as sentence-transformers
+ * does. Positions come from the attention mask's running count, as rows are padded on the right.
+ */
+function withoutPrompt(g: Graph, maskF: string): string {
+  const promptLength = addInput(g, 'prompt_length', 'int64', ['batch']);
+  const position = node(g, 'CumSum', ['attention_mask', constInt64(g, 1)]); // 1-based among real tokens
+  const keep = node(g, 'Greater', [position, node(g, 'Unsqueeze', [promptLength, constInt64(g, [1])])]);
+  return node(g, 'Mul', [maskF, node(g, 'Cast', [keep], { to: onnx.TensorProto.DataType.FLOAT })]);
+}
+
+/**
+ * The sentence encoder: the transformer, then the folder's pooling and normalisation. A folder
+ * with include_prompt false gets the `prompt_length` input (see withoutPrompt) unless
+ * `promptLength` is false: then every token is pooled, which is sentence-transformers' result for
+ * texts encoded without a prompt (the exported file, which runtimes that feed only input_ids and
+ * attention_mask, such as transformers.js, can run).
+ */
+export function buildEncoderGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear; dropout?: boolean; promptLength?: boolean }): Graph {
   const { g, hidden, maskF } = buildTransformerGraph(folder, opts);
-  const pooled = pool(g, hidden, maskF, folder.pooling);
+  const pooled = pool(g, hidden, !folder.includePrompt && opts.promptLength !== false ? withoutPrompt(g, maskF) : maskF, folder.pooling);
   node(g, 'Identity', [folder.normalize ? l2Normalize(g, pooled) : pooled], {}, 'sentence_embedding');
   addOutput(g, 'sentence_embedding', 'float', ['batch', folder.config.hiddenSize]);
   return g;

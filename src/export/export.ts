@@ -56,7 +56,7 @@ function makeStaging(outDir: string): string {
 /** Cosine and abs difference of the int8 model's sentence embeddings against float32's. */
 async function int8Cost(folder: ModelFolder, floatPath: string, int8Path: string): Promise<{ maxAbsDiff: number; minCosine: number }> {
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
-  const [f, q] = await Promise.all([floatPath, int8Path].map((p) => openOnnxEncoder(p, tokenizer, folder.prompts, folder.dir)));
+  const [f, q] = await Promise.all([floatPath, int8Path].map((p) => openOnnxEncoder(p, tokenizer, folder, folder.dir)));
   try {
     const [a, b] = [await f.encode(SAMPLE_TEXTS), await q.encode(SAMPLE_TEXTS)];
     let maxAbsDiff = 0, minCosine = 1;
@@ -102,7 +102,7 @@ export async function exportOnnx(modelDir: string, outDir: string, opts: ExportO
   try {
     const floatPath = path.join(staging, 'onnx', 'model.onnx');
     const externalChunks: Record<string, number> = {};
-    const written = writeOnnxModel(buildEncoderGraph(folder, { opset }), floatPath, opts.write);
+    const written = writeOnnxModel(buildEncoderGraph(folder, { opset, promptLength: false }), floatPath, opts.write);
     if (written.externalChunks) externalChunks['model.onnx'] = written.externalChunks;
     const maxAbsDiff = await maxDiffVsTfjs(folder, floatPath);
     if (!(maxAbsDiff <= PARITY_TOLERANCE)) {
@@ -111,7 +111,7 @@ export async function exportOnnx(modelDir: string, outDir: string, opts: ExportO
     let int8: ExportResult['int8'];
     if (opts.quantize === 'int8') {
       const int8Path = path.join(staging, 'onnx', 'model_int8.onnx');
-      const q = writeOnnxModel(buildEncoderGraph(folder, { opset, linear: int8Linear }), int8Path, opts.write);
+      const q = writeOnnxModel(buildEncoderGraph(folder, { opset, linear: int8Linear, promptLength: false }), int8Path, opts.write);
       if (q.externalChunks) externalChunks['model_int8.onnx'] = q.externalChunks;
       int8 = { onnxPath: path.join(outDir, 'onnx', 'model_int8.onnx'), ...(await int8Cost(folder, floatPath, int8Path)) };
     }

@@ -64,7 +64,7 @@ export async function maxDiffVsTfjs(folder: ModelFolder, onnxPath: string, texts
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   const batch = tokenizer.encodeBatch(texts);
   const tfjs = await tfjsOutputs(folder, batch);
-  const onnxModel = await openOnnxEncoder(onnxPath, tokenizer, folder.prompts, folder.dir);
+  const onnxModel = await openOnnxEncoder(onnxPath, tokenizer, folder, folder.dir);
   try {
     const b: Int64Batch = { inputIds: toInt64(batch.inputIds), attentionMask: toInt64(batch.attentionMask), batchSize: batch.batchSize, seqLen: batch.seqLen };
     const out = await onnxModel.run(b, ['last_hidden_state', 'sentence_embedding']);

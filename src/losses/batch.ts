@@ -27,6 +27,7 @@ export function sliceRows(b: TokenBatch, start: number, end: number): TokenBatch
     tokenTypeIds: b.tokenTypeIds.subarray(start * L, end * L),
     batchSize: end - start,
     seqLen: L,
+    ...(b.promptLength ? { promptLength: b.promptLength } : {}),
   };
 }
 

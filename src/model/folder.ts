@@ -19,6 +19,10 @@ export interface ModelFolder {
   weights: TensorMap;
   /** sentence-transformers prompts (prefixes), e.g. {query: 'query: '}. */
   prompts: Record<string, string>;
+  /** The prompt encode applies when given none (config_sentence_transformers.json), or null. */
+  defaultPromptName: string | null;
+  /** false: the prompt's tokens are left out of the pooling (1_Pooling/config.json include_prompt). */
+  includePrompt: boolean;
 }
 
 /** Overrides for bare Hugging Face folders, which say nothing about pooling. */
@@ -38,8 +42,6 @@ const UNSUPPORTED_CLASSIC_KEYS = ['pooling_mode_mean_sqrt_len_tokens', 'pooling_
 
 /** Pooling from `1_Pooling/config.json`: `pooling_mode` (6.x) or `pooling_mode_*_tokens` flags (classic). */
 export function parsePooling(cfg: Record<string, any>, file: string): PoolingMode {
-  // sentence-transformers then leaves the prompt's tokens out of the pooling; we pool them all.
-  if (cfg.include_prompt === false) throw new Error(`${file}: include_prompt false is not supported (densetrain pools prompt tokens too)`);
   if (typeof cfg.pooling_mode === 'string') {
     const m = cfg.pooling_mode as PoolingMode;
     if (!POOLING_MODES.includes(m)) throw new Error(`${file}: pooling_mode "${m}" is not supported (${POOLING_MODES.join(', ')})`);
@@ -51,6 +53,27 @@ export function parsePooling(cfg: Record<string, any>, file: string): PoolingMod
   const on = Object.keys(CLASSIC_POOLING_KEYS).filter((k) => cfg[k] === true);
   if (on.length !== 1) throw new Error(`${file}: expected exactly one of ${Object.keys(CLASSIC_POOLING_KEYS).join(', ')} to be true`);
   return CLASSIC_POOLING_KEYS[on[0]];
+}
+
+/** `include_prompt` of `1_Pooling/config.json` (default true, as sentence-transformers). */
+export function parseIncludePrompt(cfg: Record<string, any>, file: string): boolean {
+  const v = cfg.include_prompt ?? true;
+  if (typeof v !== 'boolean') throw new Error(`${file}: "include_prompt" must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** prompts and default_prompt_name of config_sentence_transformers.json, checked as sentence-transformers checks them on load. */
+export function readPromptConfig(file: string): { prompts: Record<string, string>; defaultPromptName: string | null } {
+  const cfg = readJsonFile(file);
+  const prompts = cfg.prompts ?? {};
+  if (typeof prompts !== 'object' || Array.isArray(prompts)) throw new Error(`${file}: "prompts" must be a mapping of prompt names to texts, got ${JSON.stringify(prompts)}`);
+  for (const [k, v] of Object.entries(prompts)) if (typeof v !== 'string') throw new Error(`${file}: prompt "${k}" must be a string, got ${JSON.stringify(v)}`);
+  const name = cfg.default_prompt_name ?? null;
+  if (name !== null && typeof name !== 'string') throw new Error(`${file}: "default_prompt_name" must be a prompt name or null, got ${JSON.stringify(name)}`);
+  // sentence-transformers always has (possibly empty) query and document prompts.
+  if (name !== null && !(name in prompts) && name !== 'query' && name !== 'document')
+    throw new Error(`${file}: default_prompt_name "${name}" is not one of its prompts (${Object.keys(prompts).join(', ') || 'none'})`);
+  return { prompts, defaultPromptName: name };
 }
 
 /** sentence_bert_config.json, or {} where there is none. */
@@ -109,6 +132,8 @@ export function describeModelFolder(dir: string, opts: FolderOptions = {}): Omit
   let pooling: PoolingMode = opts.pooling ?? 'mean';
   let normalize = opts.normalize ?? false;
   let prompts: Record<string, string> = {};
+  let defaultPromptName: string | null = null;
+  let includePrompt = true;
   if (fs.existsSync(modulesFile)) {
     const modules = readJsonFile(modulesFile);
     if (!Array.isArray(modules)) throw new Error(`${modulesFile}: must be a list of modules`);
@@ -120,7 +145,9 @@ export function describeModelFolder(dir: string, opts: FolderOptions = {}): Omit
         if (m.path && m.path !== '' && m.path !== '.') throw new Error(`${modulesFile}: the Transformer module must live at the folder root, found path "${m.path}"`);
       } else if (kind === 'Pooling') {
         const f = path.join(dir, m.path, 'config.json');
-        pooling = parsePooling(readJsonFile(f), f);
+        const cfg = readJsonFile(f);
+        pooling = parsePooling(cfg, f);
+        includePrompt = parseIncludePrompt(cfg, f);
       } else if (kind === 'Normalize') {
         normalize = true;
       } else {
@@ -128,7 +155,7 @@ export function describeModelFolder(dir: string, opts: FolderOptions = {}): Omit
       }
     }
     const stCfg = path.join(dir, 'config_sentence_transformers.json');
-    if (fs.existsSync(stCfg)) prompts = readJsonFile(stCfg).prompts ?? {};
+    if (fs.existsSync(stCfg)) ({ prompts, defaultPromptName } = readPromptConfig(stCfg));
     if (opts.pooling) pooling = opts.pooling;
     if (opts.normalize !== undefined) normalize = opts.normalize;
   }
@@ -142,7 +169,7 @@ export function describeModelFolder(dir: string, opts: FolderOptions = {}): Omit
     if (problem) throw new Error(problem);
   }
   const maxSeqLength = opts.maxSeqLength ?? readMaxSeqLength(dir, config, stConfig);
-  return { dir, config, pooling, normalize, maxSeqLength, prompts };
+  return { dir, config, pooling, normalize, maxSeqLength, prompts, defaultPromptName, includePrompt };
 }
 
 export function readModelFolder(dir: string, opts: FolderOptions = {}): ModelFolder {

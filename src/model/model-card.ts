@@ -139,7 +139,7 @@ function body(model: ModelFolder, info: ModelCardInfo): string[] {
     `- **Architecture:** ${c.modelType} (${String(c.raw.architectures ?? c.modelType)}), ${c.numLayers} layers, ${c.numHeads} attention heads, hidden size ${c.hiddenSize}, vocabulary ${c.vocabSize}`,
     `- **Maximum Sequence Length:** ${model.maxSeqLength} tokens`,
     `- **Output Dimensionality:** ${c.hiddenSize} dimensions`,
-    `- **Pooling:** ${model.pooling}${model.normalize ? ', then normalised to unit length' : ''}`,
+    `- **Pooling:** ${model.pooling}${model.includePrompt ? '' : ', leaving the prompt\'s tokens out'}${model.normalize ? ', then normalised to unit length' : ''}`,
     '- **Similarity Function:** Cosine Similarity',
     ...(prompts(model).length > 0 ? [`- **Prompts:** ${prompts(model).map(([k, v]) => `${k}: \`${JSON.stringify(v)}\``).join(', ')}`] : []),
     ...(languages(info).length > 0 ? [`- **Languages:** ${languages(info).join(', ')}`] : []),
@@ -215,6 +215,7 @@ function usage(model: ModelFolder): string[] {
     "env.localModelPath = 'PARENT_OF_THIS_FOLDER';",
     "const extractor = await pipeline('feature-extraction', 'THIS_FOLDER_NAME', { dtype: 'fp32', local_files_only: true });",
     ...prompts(model).map(([k, v]) => `// the pipeline adds no prompts: put ${JSON.stringify(v)} before each ${k} yourself`),
+    ...(!model.includePrompt && prompts(model).length > 0 ? ["// this model leaves the prompt's tokens out of the pooling (include_prompt false); the pipeline pools them in: with a prompt, pool the token embeddings yourself"] : []),
     pooling
       ? `const embeddings = await extractor(['The weather is lovely today.'], { pooling: '${pooling}', normalize: ${model.normalize} });`
       : "// max pooling is not one of the pipeline's poolings: take the token embeddings and pool them yourself",

@@ -2,19 +2,18 @@
 // `encode` is sentence-transformers' `encode`; `embed` is the differentiable path training uses.
 import * as tf from '@tensorflow/tfjs';
 import { isLinearWeight } from './dense.js';
-import { encodeInBatches, promptText } from './encode-batches.js';
+import { encodeInBatches } from './encode-batches.js';
 import { type Dropout, encoderForward, type Params } from './encoder.js';
 import { type FolderOptions, type ModelFolder, readModelFolder } from './folder.js';
 import { l2Normalize, pool } from './pooling.js';
+import { type PromptChoice, resolvePrompt, roleChoice } from './prompts.js';
 import type { HostTensor, TensorMap } from './safetensors.js';
 import { saveModelFolder } from './save.js';
 import { loadTokenizer, type TextTokenizer, type TokenBatch } from './tokenizer.js';
 import { weightShapes } from './config.js';
 
-export interface EncodeOptions {
+export interface EncodeOptions extends PromptChoice {
   batchSize?: number;
-  /** A key of the folder's prompts (e.g. 'query'), prepended to every text. */
-  promptName?: string;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -71,14 +70,14 @@ export function modelFromFolder(folder: ModelFolder): SentenceModel {
 
   const embed = (batch: TokenBatch, dropout?: Dropout): tf.Tensor2D =>
     tf.tidy(() => {
-      const pooled = pool(encoderForward(params as Params, cfg, batch, dropout), batch, folder.pooling);
+      const pooled = pool(encoderForward(params as Params, cfg, batch, dropout), batch, folder.pooling, folder.includePrompt);
       return folder.normalize ? l2Normalize(pooled) : pooled;
     });
 
   const encode = async (texts: string[], o: EncodeOptions = {}): Promise<Float32Array[]> => {
-    const prompt = promptText(folder.prompts, o.promptName, `${folder.dir}/config_sentence_transformers.json`);
-    return encodeInBatches(texts, tokenizer, prompt, o.batchSize ?? 32, async (rows) => {
-      const e = embed(tokenizer.padBatch(rows));
+    const prompt = resolvePrompt(folder, o, `${folder.dir}/config_sentence_transformers.json`);
+    return encodeInBatches(texts, tokenizer, prompt, o.batchSize ?? 32, async (rows, promptLength) => {
+      const e = embed({ ...tokenizer.padBatch(rows), promptLength });
       const data = (await e.data()) as Float32Array;
       e.dispose();
       return data;
@@ -94,7 +93,7 @@ export function modelFromFolder(folder: ModelFolder): SentenceModel {
   };
 
   const encodeAs = (role: 'query' | 'document', texts: string[], o: EncodeOptions = {}) =>
-    encode(texts, { ...o, promptName: role in folder.prompts ? role : undefined });
+    encode(texts, roleChoice(folder, role, o));
 
   return {
     folder,

@@ -4,10 +4,23 @@ import * as tf from '@tensorflow/tfjs';
 import type { PoolingMode } from './folder.js';
 import type { TokenBatch } from './tokenizer.js';
 
-/** h [B, L, H] -> [B, H] */
-export function pool(h: tf.Tensor3D, batch: TokenBatch, mode: PoolingMode): tf.Tensor2D {
+/**
+ * The tokens pooled: the attention mask, less the first promptLength positions of every row when
+ * the prompt is left out (sentence-transformers' `attention_mask[:, :prompt_length] = 0`).
+ */
+export function poolingMask(batch: TokenBatch, includePrompt: boolean): Int32Array {
+  const n = includePrompt ? 0 : Math.min(batch.promptLength ?? 0, batch.seqLen);
+  if (n === 0) return batch.attentionMask;
+  const mask = batch.attentionMask.slice();
+  for (let b = 0; b < batch.batchSize; b++) mask.fill(0, b * batch.seqLen, b * batch.seqLen + n);
+  return mask;
+}
+
+/** h [B, L, H] -> [B, H]; `includePrompt` false leaves batch.promptLength tokens out. */
+export function pool(h: tf.Tensor3D, batch: TokenBatch, mode: PoolingMode, includePrompt = true): tf.Tensor2D {
   const [B, L, H] = h.shape;
-  const mask = tf.tensor3d(batch.attentionMask, [B, L, 1], 'int32').toFloat();
+  const pooled = poolingMask(batch, includePrompt);
+  const mask = tf.tensor3d(pooled, [B, L, 1], 'int32').toFloat();
   switch (mode) {
     case 'mean': {
       const count = tf.maximum(tf.sum(mask, 1), 1e-9); // [B, 1]
@@ -22,7 +35,7 @@ export function pool(h: tf.Tensor3D, batch: TokenBatch, mode: PoolingMode): tf.T
       const idx = new Int32Array(B);
       for (let b = 0; b < B; b++) {
         let last = 0;
-        for (let t = 0; t < L; t++) if (batch.attentionMask[b * L + t]) last = t;
+        for (let t = 0; t < L; t++) if (pooled[b * L + t]) last = t;
         idx[b] = b * L + last;
       }
       return tf.gather(tf.reshape(h, [B * L, H]), tf.tensor1d(idx, 'int32')) as tf.Tensor2D;

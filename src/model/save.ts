@@ -56,7 +56,7 @@ export function writeModelFiles(model: ModelFolder, weights: TensorMap, dir: str
     pooling_mode_mean_sqrt_len_tokens: false,
     pooling_mode_weightedmean_tokens: false,
     pooling_mode_lasttoken: model.pooling === 'lasttoken',
-    include_prompt: true,
+    include_prompt: model.includePrompt,
   });
   if (model.normalize) fs.mkdirSync(path.join(dir, '2_Normalize'), { recursive: true });
   writeJson(path.join(dir, 'config_sentence_transformers.json'), {
@@ -64,7 +64,7 @@ export function writeModelFiles(model: ModelFolder, weights: TensorMap, dir: str
     // only to warn when it is newer than itself, and skips the check when the key is absent.
     __version__: { densetrain: densetrainVersion() },
     prompts: model.prompts,
-    default_prompt_name: null,
+    default_prompt_name: model.defaultPromptName,
     similarity_fn_name: 'cosine',
   });
   writeCard(model, weights, dir, card);

@@ -17,6 +17,11 @@ export interface TokenBatch {
   tokenTypeIds: Int32Array;
   batchSize: number;
   seqLen: number;
+  /**
+   * Tokens of a prompt every row starts with (its special start token included), left out of the
+   * pooling when the folder's include_prompt is false; absent or 0 without a prompt.
+   */
+  promptLength?: number;
 }
 
 export interface TextTokenizer {
@@ -26,6 +31,8 @@ export interface TextTokenizer {
   encodeBatch(texts: string[]): TokenBatch;
   /** Pad rows of token ids (from `encode`) into a batch. */
   padBatch(rows: number[][]): TokenBatch;
+  /** sentence-transformers' prompt length: the prompt's ids alone, less a closing special token. */
+  promptLength(prompt: string): number;
   readonly padId: number;
   readonly maxSeqLength: number;
 }
@@ -87,5 +94,12 @@ export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer 
 
   const encodeBatch = (texts: string[]): TokenBatch => padBatch(texts.map(encode));
 
-  return { encode, encodeBatch, padBatch, padId, maxSeqLength };
+  // tokenizer.all_special_ids in transformers: the added tokens marked special.
+  const specialIds = new Set<number>((tokJson.added_tokens ?? []).filter((t: any) => t?.special === true).map((t: any) => t.id));
+  const promptLength = (prompt: string): number => {
+    const ids = encode(prompt);
+    return ids.length > 0 && specialIds.has(ids[ids.length - 1]) ? ids.length - 1 : ids.length;
+  };
+
+  return { encode, encodeBatch, padBatch, promptLength, padId, maxSeqLength };
 }

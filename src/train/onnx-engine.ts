@@ -4,8 +4,9 @@
 import * as ort from 'onnxruntime-node';
 import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients } from '../engine/onnx/train-step.js';
 import type { LossConfig } from '../losses/batch.js';
-import { encodeInBatches, promptText } from '../model/encode-batches.js';
+import { encodeInBatches } from '../model/encode-batches.js';
 import type { ModelFolder } from '../model/folder.js';
+import { resolvePrompt, roleChoice } from '../model/prompts.js';
 import { mapToEngineLayout } from '../model/model.js';
 import type { TensorMap } from '../model/safetensors.js';
 import { loadTokenizer } from '../model/tokenizer.js';
@@ -45,9 +46,8 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
       return norm;
     },
     async encodeAs(role, texts, o = {}) {
-      const name = role in folder.prompts ? role : undefined;
-      const prompt = promptText(folder.prompts, name, `${folder.dir}/config_sentence_transformers.json`);
-      return encodeInBatches(texts, tokenizer, prompt, o.batchSize ?? 32, (rows) => onnxEmbed(state, tokenizer.padBatch(rows)), o.onProgress);
+      const prompt = resolvePrompt(folder, roleChoice(folder, role, {}), `${folder.dir}/config_sentence_transformers.json`);
+      return encodeInBatches(texts, tokenizer, prompt, o.batchSize ?? 32, (rows, promptLength) => onnxEmbed(state, { ...tokenizer.padBatch(rows), promptLength }), o.onProgress);
     },
     weights() {
       const out: TensorMap = new Map(folder.weights);

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { didYouMean } from '../errors.js';
-import { dataConfigProblems, type DataConfig } from '../data/config.js';
+import { dataConfigProblems, type DataConfig, PROMPT_COLUMNS } from '../data/config.js';
 import { DEFAULT_COLUMNS, PRESETS } from '../data/presets.js';
 
 export interface Recipe {
@@ -37,7 +37,7 @@ export interface Recipe {
 
 // The schema: each key's kind, default, and whether it may be null or left out.
 type Leaf =
-  | { kind: 'string' | 'boolean' | 'strings' | 'column' }
+  | { kind: 'string' | 'boolean' | 'strings' | 'column' | 'prompts' }
   | { kind: 'number' | 'integer'; min?: number; max?: number; above?: number }
   | { kind: 'enum' | 'choices'; values: readonly string[] };
 type Field = Leaf & { default?: unknown; nullable?: boolean; optional?: boolean };
@@ -83,6 +83,8 @@ const SCHEMA: Section = {
         beir_split: str('train'),
         tokenize_workers: int(2, 1),
         prefetch: int(32, 1),
+        // sentence-transformers' `prompts`: one text for every column, or column -> text
+        prompts: { kind: 'prompts', default: { query: '', positive: '', negatives: '' } },
       },
     },
     loss: {
@@ -228,6 +230,8 @@ function overrideValue(raw: string, spec: Field): unknown {
     case 'column':
     case 'choices':
       return listValue(raw) ?? raw;
+    case 'prompts':
+      return mappingValue(raw) ?? raw;
   }
 }
 
@@ -237,6 +241,17 @@ function listValue(raw: string): string[] | undefined {
   try {
     const v = YAML.parse(raw);
     return Array.isArray(v) ? v.map(String) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `{a: b}` (YAML flow or JSON) as a mapping; anything else is a plain string. */
+function mappingValue(raw: string): Record<string, unknown> | undefined {
+  if (!/^\{.*\}$/s.test(raw.trim())) return undefined;
+  try {
+    const v = YAML.parse(raw);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : undefined;
   } catch {
     return undefined;
   }
@@ -308,6 +323,18 @@ function checkLeaf(v: unknown, spec: Field, path: string, src: Source): unknown 
     case 'column':
       if (typeof v === 'string' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string'))) return v;
       throw bad('a column path, a list of columns, or null');
+    case 'prompts': {
+      if (typeof v === 'string') return { query: v, positive: v, negatives: v };
+      if (typeof v !== 'object' || Array.isArray(v)) throw bad(`a prompt text for every column, or a mapping of ${PROMPT_COLUMNS.join(', ')} to prompt texts`);
+      const out: Record<string, string> = { query: '', positive: '', negatives: '' };
+      for (const [k, text] of Object.entries(v as Record<string, unknown>)) {
+        if (!(PROMPT_COLUMNS as readonly string[]).includes(k))
+          throw new Error(`${where(path, src)}: "${path}.${k}" is not a column that takes a prompt (${PROMPT_COLUMNS.join(', ')})`);
+        if (typeof text !== 'string') throw new Error(`${where(path, src)}: "${path}.${k}" must be a prompt text (got ${JSON.stringify(text)})`);
+        out[k] = text;
+      }
+      return out;
+    }
   }
 }
 

@@ -106,6 +106,14 @@ describe('modelCard', () => {
     expect(plain).not.toContain('**Prompts:**');
   });
 
+  it('include_prompt false: the card says the pooling leaves the prompt out, and warns transformers.js users', () => {
+    const { body } = parseCard(modelCard({ ...folder, includePrompt: false, prompts: { query: 'query: ' } }));
+    expect(body).toContain("leaving the prompt's tokens out");
+    expect(body).toContain('include_prompt false); the pipeline pools them in');
+    const { body: including } = parseCard(modelCard({ ...folder, prompts: { query: 'query: ' } }));
+    expect(including).not.toContain('include_prompt false');
+  });
+
   it('readFrontMatter gives the parsed mapping, or undefined without one', () => {
     expect(readFrontMatter(modelCard(folder, trained))?.library_name).toBe('sentence-transformers');
     expect(readFrontMatter('# just a title\n')).toBeUndefined();

@@ -37,6 +37,8 @@ export interface OnnxTrainState {
   dropout: DropoutSite[];
   hidden: number;
   withTokenTypes: boolean;
+  /** The graphs take prompt_length (the folder's include_prompt is false). */
+  withPromptLength: boolean;
   /** Tokens (rows × sequence length) per run for mnrl and margin_mse: bounds the activations held at once. */
   chunkTokens: number;
   /** Dropout mask buffers by site, reused from run to run (fresh 100 MB arrays cost more than drawing the masks). */
@@ -127,6 +129,7 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     dropout,
     hidden: folder.config.hiddenSize,
     withTokenTypes: folder.config.modelType === 'bert',
+    withPromptLength: !folder.includePrompt,
     chunkTokens,
     maskBuffers: new Map(),
     weights,
@@ -145,6 +148,7 @@ function tokenFeeds(s: OnnxTrainState, b: TokenBatch): Record<string, ort.Tensor
   const t = (a: Int32Array) => new ort.Tensor('int64', BigInt64Array.from(a, BigInt), [b.batchSize, b.seqLen]);
   const f: Record<string, ort.Tensor> = { input_ids: t(b.inputIds), attention_mask: t(b.attentionMask) };
   if (s.withTokenTypes) f.token_type_ids = t(b.tokenTypeIds);
+  if (s.withPromptLength) f.prompt_length = new ort.Tensor('int64', new BigInt64Array(b.batchSize).fill(BigInt(b.promptLength ?? 0)), [b.batchSize]);
   return f;
 }
 

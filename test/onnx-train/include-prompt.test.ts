@@ -1,0 +1,107 @@
+// A training step with prompts on a folder whose pooling leaves them out (include_prompt false):
+// the onnx engine's loss and gradients equal the tfjs engine's (a second implementation: the mask
+// built on the host, differentiated by tfjs) and central finite differences of its own loss; the
+// loss differs from the same folder with include_prompt true, so the prompt tokens really are out.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/engine/backend.js';
+import { createOnnxTrainState, type OnnxTrainState, onnxLossAndGradients } from '../../src/engine/onnx/train-step.js';
+import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
+import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
+import { modelFromFolder, type SentenceModel } from '../../src/model/model.js';
+import type { TokenBatch } from '../../src/model/tokenizer.js';
+import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { lossAndGradients } from '../../src/train/gradients.js';
+import { openOnnxEngine } from '../../src/train/onnx-engine.js';
+import { openTfjsEngine } from '../../src/train/tfjs-engine.js';
+
+const FIX = new URL('../fixtures/', import.meta.url).pathname;
+const MNRL: LossConfig = { name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 };
+const EPS = 1e-2;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'include-prompt-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+let excluding: ModelFolder, including: ModelFolder, model: SentenceModel, batch: LossBatch;
+beforeAll(async () => {
+  await initBackend('wasm');
+  const dir = path.join(tmp, 'tiny-bert');
+  fs.cpSync(`${FIX}tiny-bert`, dir, { recursive: true });
+  fs.writeFileSync(`${dir}/1_Pooling/config.json`, JSON.stringify({ embedding_dimension: 32, pooling_mode: 'mean', include_prompt: false }));
+  fs.writeFileSync(`${dir}/config_sentence_transformers.json`, JSON.stringify({ prompts: { query: 'query: ', document: 'passage: ' } }));
+  excluding = readModelFolder(dir);
+  including = { ...excluding, includePrompt: true };
+  model = modelFromFolder(excluding);
+  const b = JSON.parse(fs.readFileSync(`${FIX}tiny-bert.expected.json`, 'utf8')).batch;
+  // As the tokenize workers do for data.prompts: the prompt before each text, its length on the batch.
+  const enc = (texts: string[], prompt: string): TokenBatch => ({ ...model.tokenizer.encodeBatch(texts.map((t) => prompt + t)), promptLength: model.tokenizer.promptLength(prompt) });
+  batch = { query: enc(b.query, 'query: '), positive: enc(b.positive, 'passage: '), negatives: [enc(b.negative, 'passage: ')], teacherMargins: Float32Array.from(b.teacher_margin) };
+});
+
+describe('include_prompt false in a training step (tiny-bert, prompts on every column)', () => {
+  let state: OnnxTrainState;
+  beforeAll(async () => (state = await createOnnxTrainState(excluding)));
+  afterAll(() => state.release());
+
+  it('onnx loss and gradients equal the tfjs engine (1e-4 relative) and differ from include_prompt true', async () => {
+    const want = lossAndGradients(model, MNRL, batch);
+    const got = await onnxLossAndGradients(state, MNRL, batch);
+    expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-4);
+    for (const [name, g] of got.grads) {
+      const r = want.grads.get(name)!.dataSync();
+      let num = 0, den = 0;
+      r.forEach((v, i) => ((num += (g.data[i] - v) ** 2), (den += v * v)));
+      if (den > 1e-12) expect(Math.sqrt(num / den), name).toBeLessThan(1e-4);
+    }
+    want.grads.forEach((t: tf.Tensor) => t.dispose());
+    const all = await createOnnxTrainState(including);
+    const pooledAll = await onnxLossAndGradients(all, MNRL, batch);
+    await all.release();
+    expect(Math.abs(pooledAll.loss - got.loss)).toBeGreaterThan(1e-3);
+  });
+
+  it('gradients equal central finite differences of the loss', async () => {
+    const { grads } = await onnxLossAndGradients(state, MNRL, batch);
+    const loss = async () => (await onnxLossAndGradients(state, MNRL, batch)).loss;
+    let largest = 0;
+    for (const name of ['embeddings.word_embeddings.weight', 'encoder.layer.1.intermediate.dense.weight', 'encoder.layer.1.output.LayerNorm.bias']) {
+      const w = state.weights.get(name)!.data, g = grads.get(name)!.data;
+      const order = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]) - Math.abs(g[a]));
+      largest = Math.max(largest, Math.abs(g[order[0]]));
+      for (const i of [order[0], order[1]]) {
+        const keep = w[i];
+        w[i] = keep + EPS;
+        const up = await loss();
+        w[i] = keep - EPS;
+        const down = await loss();
+        w[i] = keep;
+        const fd = (up - down) / (2 * EPS);
+        expect(Math.abs(fd - g[i]), `${name}[${i}]: backward ${g[i]}, finite difference ${fd}`).toBeLessThanOrEqual(2e-4 + 2e-2 * Math.abs(g[i]));
+      }
+    }
+    expect(largest).toBeGreaterThan(1e-2);
+  });
+});
+
+describe("a run's evaluation encodes with the folder's query / document prompts, leaving them out of the pooling", () => {
+  it('both training engines give what the ONNX encoder of the folder gives (1e-5)', async () => {
+    const texts = ['What is the capital of France?', '', 'Berlin is in Germany.'];
+    const ref = await loadOnnxModel(excluding.dir);
+    for (const engine of [await openOnnxEngine(excluding, MNRL), await openTfjsEngine(excluding, MNRL)]) {
+      for (const role of ['query', 'document'] as const) {
+        const got = await engine.encodeAs(role, texts);
+        const want = await ref.encodeAs(role, texts);
+        const diff = Math.max(...got.flatMap((r, i) => Array.from(r, (v, j) => Math.abs(v - want[i][j]))));
+        expect(diff, `${engine.name} ${role}`).toBeLessThan(1e-5);
+      }
+      await engine.dispose();
+    }
+    // the prompt is really there: without it the query embeddings differ
+    const plain = await ref.encode(texts, { prompt: '' });
+    const query = await ref.encodeAs('query', texts);
+    expect(Math.max(...query.flatMap((r, i) => Array.from(r, (v, j) => Math.abs(v - plain[i][j]))))).toBeGreaterThan(1e-3);
+    await ref.release();
+  });
+});
