@@ -5,6 +5,7 @@
 // several times faster than tfjs's single-threaded wasm backend.
 import * as tf from '@tensorflow/tfjs';
 import type { LossBatch } from '../losses/batch.js';
+import { type Architecture, TFJS_ARCHITECTURES } from '../model/config.js';
 import type { EncodeOptions } from '../model/model.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { AdamWConfig } from './adamw.js';
@@ -36,9 +37,13 @@ export interface TrainEngine {
   dispose(): Promise<void>;
 }
 
-/** `auto` -> tfjs on a native tfjs backend (libtensorflow), onnx elsewhere. Call after the tfjs backend is chosen. */
-export function resolveEngine(choice: string): EngineName {
+/**
+ * `auto` -> tfjs on a native tfjs backend (libtensorflow), onnx elsewhere, and onnx for the
+ * architectures only the ONNX graph computes (`arch`: the model's). Call after the tfjs backend is chosen.
+ */
+export function resolveEngine(choice: string, arch?: Architecture): EngineName {
   if (!(ENGINE_CHOICES as readonly string[]).includes(choice)) throw new Error(`train.engine: "${choice}" is not one of ${ENGINE_CHOICES.join(', ')}`);
   if (choice !== 'auto') return choice as EngineName;
+  if (arch !== undefined && !TFJS_ARCHITECTURES.includes(arch)) return 'onnx';
   return tf.getBackend() === 'tensorflow' ? 'tfjs' : 'onnx';
 }

@@ -58,8 +58,8 @@ describe('host AdamW and clipping', () => {
       expect(Math.abs(nh - nt) / nt).toBeLessThan(1e-6);
       hostClip(gh, nh, 1);
       clipGradients(gt, nt, 1);
-      hostAdamwStep(host, gh, hs, 1e-2, cfg);
-      adamwStep(vars, gt, ts, 1e-2, cfg);
+      hostAdamwStep(host, gh, hs, 1e-2, cfg, new Set());
+      adamwStep(vars, gt, ts, 1e-2, cfg, new Set());
       gt.forEach((t) => t.dispose());
       for (const [n] of shapes) {
         const pairs: [Float32Array, Float32Array][] = [

@@ -14,6 +14,7 @@ import { type DropoutSite, dropoutSites } from '../../export/encoder-graph.js';
 import type { Graph } from '../../export/graph-builder.js';
 import { writeOnnxModel } from '../../export/onnx-file.js';
 import { columnDropout, type LossBatch, type LossConfig, sliceRows } from '../../losses/batch.js';
+import { hasTokenTypeInput } from '../../model/config.js';
 import { isLinearWeight } from '../../model/dense.js';
 import type { ModelFolder } from '../../model/folder.js';
 import { toEngineLayout } from '../../model/model.js';
@@ -126,7 +127,7 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     session,
     dropout,
     hidden: folder.config.hiddenSize,
-    withTokenTypes: folder.config.modelType === 'bert',
+    withTokenTypes: hasTokenTypeInput(folder.config),
     chunkTokens,
     maskBuffers: new Map(),
     weights,
