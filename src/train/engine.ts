@@ -41,9 +41,9 @@ export interface TrainEngine {
  * `auto` -> tfjs on a native tfjs backend (libtensorflow), onnx elsewhere, and onnx for the
  * architectures only the ONNX graph computes (`arch`: the model's). Call after the tfjs backend is chosen.
  */
-export function resolveEngine(choice: string, arch?: Architecture): EngineName {
+export function resolveEngine(choice: string, arch?: Architecture, backend: string = tf.getBackend()): EngineName {
   if (!(ENGINE_CHOICES as readonly string[]).includes(choice)) throw new Error(`train.engine: "${choice}" is not one of ${ENGINE_CHOICES.join(', ')}`);
   if (choice !== 'auto') return choice as EngineName;
   if (arch !== undefined && !TFJS_ARCHITECTURES.includes(arch)) return 'onnx';
-  return tf.getBackend() === 'tensorflow' ? 'tfjs' : 'onnx';
+  return backend === 'tensorflow' ? 'tfjs' : 'onnx';
 }
