@@ -53,7 +53,7 @@ const EMBED_OPTIONS = {
 const TRAIN_OPTIONS = {
   ...BACKEND_OPTION,
   recipe: { type: 'string', demandOption: true, describe: 'recipe file (YAML or JSON)' },
-  engine: { choices: ENGINE_CHOICES, describe: 'training engine (train.engine): auto takes tfjs on tfjs-node(-gpu), onnx (onnxruntime) otherwise' },
+  engine: { choices: ENGINE_CHOICES, describe: 'training engine (train.engine): auto takes tfjs on tfjs-node(-gpu), onnx (onnxruntime) otherwise and for distilbert, roberta, mpnet (onnx only)' },
   overwrite_output_dir: { type: 'boolean', describe: "train into a train.output_dir that holds another run, replacing that run's files" },
 } as const satisfies Record<string, Options>;
 

@@ -2,7 +2,8 @@
 // optimizer moments live. The trainer (trainer.ts) says what happens in order; an engine does the
 // arithmetic. Two exist: tfjs (tfjs-engine.ts) and onnxruntime (onnx-engine.ts); `auto` takes tfjs
 // on the native tfjs backends (tfjs-node, tfjs-node-gpu) and onnxruntime otherwise, where it is
-// several times faster than tfjs's single-threaded wasm backend.
+// several times faster than tfjs's single-threaded wasm backend, and for the architectures only
+// the ONNX graph computes (config.ts TFJS_ARCHITECTURES).
 import * as tf from '@tensorflow/tfjs';
 import type { LossBatch } from '../losses/batch.js';
 import { type Architecture, TFJS_ARCHITECTURES } from '../model/config.js';
