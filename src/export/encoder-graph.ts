@@ -97,14 +97,12 @@ function gelu(c: Ctx, x: string): string {
 }
 
 /**
- * MPNet's relative position bias [1, nh, L, L], shared by every layer: transformers'
- * relative_position_bucket of (key position - query position), looked up in the bias table. The
- * buckets depend only on L and are computed here from the shape, in float32 as PyTorch does (the
- * bucket edges at distances 16, 32, 64 hang on that rounding); they are integers, so autodiff
- * stops at them and only the table lookup (Gather) is differentiated.
+ * MPNet's relative position buckets [L, L] of input_ids [B, L]: transformers'
+ * relative_position_bucket of (key position - query position), from the shape alone, in float32
+ * as PyTorch computes it (the bucket edges at distances 16, 32, 64 hang on that rounding). They
+ * are integers, so autodiff stops at them.
  */
-function relativePositionBias(c: Ctx, ids: string): string {
-  const { g } = c;
+export function mpnetBuckets(g: Graph, ids: string): string {
   const i64 = onnx.TensorProto.DataType.INT64, f32 = onnx.TensorProto.DataType.FLOAT;
   const half = MPNET_BUCKETS / 2, exact = half / 2;
   const len = node(g, 'Squeeze', [node(g, 'Shape', [ids], { start: 1, end: 2 }), constInt64(g, [0])]);
@@ -117,10 +115,15 @@ function relativePositionBias(c: Ctx, ids: string): string {
   const ratio = node(g, 'Div', [node(g, 'Cast', [node(g, 'Max', [abs, constInt64(g, 1)])], { to: f32 }), constFloat(g, exact)]);
   const scaled = node(g, 'Mul', [node(g, 'Div', [node(g, 'Log', [ratio]), constFloat(g, Math.log(MPNET_MAX_DISTANCE / exact))]), constFloat(g, half - exact)]);
   const large = node(g, 'Min', [node(g, 'Add', [node(g, 'Cast', [scaled], { to: i64 }), constInt64(g, exact)]), constInt64(g, half - 1)]);
-  const bucket = node(g, 'Add', [side, node(g, 'Where', [node(g, 'Less', [abs, constInt64(g, exact)]), abs, large])]); // [L, L]
+  return node(g, 'Add', [side, node(g, 'Where', [node(g, 'Less', [abs, constInt64(g, exact)]), abs, large])]);
+}
+
+/** MPNet's relative position bias [1, nh, L, L], shared by every layer: the bias table's rows at the buckets. */
+function relativePositionBias(c: Ctx, ids: string): string {
+  const { g } = c;
   const t = c.weight(RELATIVE_BIAS);
   const table = addInitializer(g, RELATIVE_BIAS, 'float', t.shape, t.data);
-  const values = node(g, 'Gather', [table, bucket]); // [L, L, nh]
+  const values = node(g, 'Gather', [table, mpnetBuckets(g, ids)]); // [L, L, nh]
   return node(g, 'Unsqueeze', [node(g, 'Transpose', [values], { perm: [2, 0, 1] }), constInt64(g, [0])]);
 }
 
