@@ -177,14 +177,14 @@ describe('the exported folder', () => {
 });
 
 describe('int8', () => {
-  it('writes onnx/model_int8.onnx, reports its cost, and stays within 0.999 cosine of sentence-transformers', async () => {
-    const expected = JSON.parse(fs.readFileSync(`${FIX}tiny-bert.expected.json`, 'utf8'));
-    const out = path.join(tmp, 'int8');
-    const r = await exportOnnx(`${FIX}tiny-bert`, out, { quantize: 'int8' });
+  for (const name of ['tiny-bert', 'tiny-distilbert', 'tiny-roberta', 'tiny-mpnet']) it(`${name}: writes onnx/model_int8.onnx, reports its cost, and stays within 0.999 cosine of sentence-transformers`, async () => {
+    const expected = JSON.parse(fs.readFileSync(`${FIX}${name}.expected.json`, 'utf8'));
+    const out = path.join(tmp, `int8-${name}`);
+    const r = await exportOnnx(`${FIX}${name}`, out, { quantize: 'int8' });
     expect(r.int8!.onnxPath).toBe(path.join(out, 'onnx', 'model_int8.onnx'));
     expect(r.int8!.minCosine).toBeGreaterThan(0.999);
     expect(r.int8!.maxAbsDiff).toBeGreaterThan(0); // it is quantised
-    const extractor = await pipeline('feature-extraction', 'int8', { dtype: 'int8', local_files_only: true });
+    const extractor = await pipeline('feature-extraction', `int8-${name}`, { dtype: 'int8', local_files_only: true });
     const got = (await extractor(expected.texts.slice(0, 8), { pooling: 'mean', normalize: true })).tolist() as number[][];
     await extractor.dispose();
     got.forEach((e, i) => {
