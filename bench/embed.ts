@@ -54,7 +54,7 @@ try {
   const src = writeMiniLmFolder(path.join(tmp, 'minilm'), new URL('../test/fixtures/tiny-bert', import.meta.url).pathname);
   const out = path.join(tmp, 'minilm-onnx');
   const exported = await exportOnnx(src, out, { quantize: 'int8' });
-  console.log(`exported ${exported.onnxPath}: onnxruntime vs tfjs max abs diff ${exported.maxAbsDiff.toExponential(2)}; ` +
+  console.log(`exported ${exported.onnxPath}: onnxruntime vs tfjs max abs diff ${exported.maxAbsDiff!.toExponential(2)}; ` +
     `int8 vs float32: max abs diff ${exported.int8!.maxAbsDiff.toExponential(2)}, min cosine ${exported.int8!.minCosine.toFixed(6)}`);
   const texts = mixedTexts(N);
   console.log(`${N} texts, batch ${BATCH}, median of ${RUNS} runs`);

@@ -1,12 +1,13 @@
-// The sentence encoder of a model folder as an ONNX graph: BERT / XLM-RoBERTa (post-LayerNorm)
-// followed by the folder's pooling and optional L2 normalisation, in standard ops only. The node
+// The sentence encoder of a model folder as an ONNX graph: BERT, XLM-RoBERTa, RoBERTa, DistilBERT
+// and MPNet (all post-LayerNorm; layerNames in config.ts gives each one's tensor names) followed by
+// the folder's pooling and optional L2 normalisation, in standard ops only. The node
 // pattern follows PyTorch's export of Hugging Face models (Div by √d after QKᵀ, erf GELU as
 // Div→Erf→Add→Mul→Mul) so onnxruntime's graph optimiser recognises and fuses it.
 //
 // Inputs: input_ids, attention_mask and, for BERT, token_type_ids: int64 [batch, sequence]; with
 // the training option `dropout`, also a float mask per dropout site (dropoutSites).
 // Outputs: last_hidden_state [batch, sequence, hidden], sentence_embedding [batch, hidden].
-import type { EncoderConfig } from '../model/config.js';
+import { type EncoderConfig, hasPaddedPositions, hasTokenTypeInput, layerNames, MPNET_BUCKETS, MPNET_MAX_DISTANCE, positionPaddingIdx, RELATIVE_BIAS } from '../model/config.js';
 import type { ModelFolder, PoolingMode } from '../model/folder.js';
 import { toEngineLayout } from '../model/model.js';
 import type { HostTensor } from '../model/safetensors.js';
@@ -28,7 +29,7 @@ export const floatLinear: Linear = (g, x, name, w, b) => {
  * A place where training-mode dropout multiplies by a mask fed as input `name` (0 or 1/(1-rate)
  * per element). Numbered as the tfjs encoder seeds them (src/model/encoder.ts): 0 the embeddings
  * output, then per layer i: 1+3i attention probabilities, 2+3i attention output dense, 3+3i FFN
- * output dense. Every mask's leading dim is the batch.
+ * output dense (DistilBERT has none there). Every mask's leading dim is the batch.
  */
 export interface DropoutSite {
   site: number;
@@ -48,7 +49,9 @@ export function dropoutSites(cfg: EncoderConfig): DropoutSite[] {
       { site: 3 + 3 * i, rate: cfg.hiddenDropout, dims: hidden },
     );
   }
-  return all.filter((s) => s.rate > 0).map((s) => ({ ...s, name: `dropout_mask_${s.site}` }));
+  // DistilBERT applies no dropout to the attention output (out_lin) before sa_layer_norm.
+  const present = (site: number) => cfg.modelType !== 'distilbert' || site === 0 || (site - 2) % 3 !== 0;
+  return all.filter((s) => s.rate > 0 && present(s.site)).map((s) => ({ ...s, name: `dropout_mask_${s.site}` }));
 }
 
 /** float32's most negative value, as Hugging Face fills masked attention scores. */
@@ -93,7 +96,38 @@ function gelu(c: Ctx, x: string): string {
   return node(g, 'Mul', [node(g, 'Mul', [x, constFloat(g, 0.5)]), t]);
 }
 
-/** word + position + token type embeddings, then LayerNorm. -> [B, L, H] */
+/**
+ * MPNet's relative position buckets [L, L] of input_ids [B, L]: transformers'
+ * relative_position_bucket of (key position - query position), from the shape alone, in float32
+ * as PyTorch computes it (the bucket edges at distances 16, 32, 64 hang on that rounding). They
+ * are integers, so autodiff stops at them.
+ */
+export function mpnetBuckets(g: Graph, ids: string): string {
+  const i64 = onnx.TensorProto.DataType.INT64, f32 = onnx.TensorProto.DataType.FLOAT;
+  const half = MPNET_BUCKETS / 2, exact = half / 2;
+  const len = node(g, 'Squeeze', [node(g, 'Shape', [ids], { start: 1, end: 2 }), constInt64(g, [0])]);
+  const pos = node(g, 'Range', [constInt64(g, 0), len, constInt64(g, 1)]); // [L]
+  // n = -(memory - context) = query position - key position: [L, L]
+  const n = node(g, 'Sub', [node(g, 'Unsqueeze', [pos, constInt64(g, [1])]), node(g, 'Unsqueeze', [pos, constInt64(g, [0])])]);
+  const side = node(g, 'Mul', [node(g, 'Cast', [node(g, 'Less', [n, constInt64(g, 0)])], { to: i64 }), constInt64(g, half)]);
+  const abs = node(g, 'Abs', [n]);
+  // max(n, 1) keeps Log finite where the small branch is taken anyway.
+  const ratio = node(g, 'Div', [node(g, 'Cast', [node(g, 'Max', [abs, constInt64(g, 1)])], { to: f32 }), constFloat(g, exact)]);
+  const scaled = node(g, 'Mul', [node(g, 'Div', [node(g, 'Log', [ratio]), constFloat(g, Math.log(MPNET_MAX_DISTANCE / exact))]), constFloat(g, half - exact)]);
+  const large = node(g, 'Min', [node(g, 'Add', [node(g, 'Cast', [scaled], { to: i64 }), constInt64(g, exact)]), constInt64(g, half - 1)]);
+  return node(g, 'Add', [side, node(g, 'Where', [node(g, 'Less', [abs, constInt64(g, exact)]), abs, large])]);
+}
+
+/** MPNet's relative position bias [1, nh, L, L], shared by every layer: the bias table's rows at the buckets. */
+function relativePositionBias(c: Ctx, ids: string): string {
+  const { g } = c;
+  const t = c.weight(RELATIVE_BIAS);
+  const table = addInitializer(g, RELATIVE_BIAS, 'float', t.shape, t.data);
+  const values = node(g, 'Gather', [table, mpnetBuckets(g, ids)]); // [L, L, nh]
+  return node(g, 'Unsqueeze', [node(g, 'Transpose', [values], { perm: [2, 0, 1] }), constInt64(g, [0])]);
+}
+
+/** word + position (+ token type, but for DistilBERT and MPNet) embeddings, then LayerNorm. -> [B, L, H] */
 function embeddings(c: Ctx, ids: string, typeIds: string | undefined): string {
   const { g, cfg } = c;
   const table = (name: string, rows?: number) => {
@@ -103,41 +137,45 @@ function embeddings(c: Ctx, ids: string, typeIds: string | undefined): string {
   };
   const words = node(g, 'Gather', [table('word_embeddings'), ids]);
   let positions: string;
-  if (cfg.modelType === 'bert') {
+  if (!hasPaddedPositions(cfg)) {
     // Positions 0..L-1: the first L rows of the table, broadcast over the batch.
     const len = node(g, 'Shape', [ids], { start: 1, end: 2 });
     positions = node(g, 'Slice', [table('position_embeddings'), constInt64(g, [0]), len, constInt64(g, [0])]);
   } else {
     // RoBERTa: non-pad tokens count up from padding_idx + 1; pads get padding_idx.
-    const pad = constInt64(g, cfg.padTokenId);
+    const pad = constInt64(g, positionPaddingIdx(cfg));
     const notPad = node(g, 'Cast', [node(g, 'Not', [node(g, 'Equal', [ids, pad])])], { to: onnx.TensorProto.DataType.INT64 });
     const count = node(g, 'CumSum', [notPad, constInt64(g, 1)]);
     positions = node(g, 'Gather', [table('position_embeddings'), node(g, 'Add', [node(g, 'Mul', [count, notPad]), pad])]);
   }
-  // XLM-R has one token type and no token_type_ids input: its row is added to every token.
-  const types = typeIds === undefined ? table('token_type_embeddings', 1) : node(g, 'Gather', [table('token_type_embeddings'), typeIds]);
-  const sum = node(g, 'Add', [node(g, 'Add', [words, types]), positions]);
+  // XLM-R and RoBERTa have one token type and no token_type_ids input: its row is added to every token.
+  let sum = words;
+  if (typeIds !== undefined) sum = node(g, 'Add', [words, node(g, 'Gather', [table('token_type_embeddings'), typeIds])]);
+  else if (cfg.typeVocabSize > 0) sum = node(g, 'Add', [words, table('token_type_embeddings', 1)]);
+  sum = node(g, 'Add', [sum, positions]);
   return drop(c, layerNorm(c, sum, 'embeddings.LayerNorm'), 0);
 }
 
-/** One post-LN transformer layer over x [B, L, H] with mask bias [B, 1, 1, L]. */
-function layer(c: Ctx, i: number, x: string, maskBias: string): string {
+/** One post-LN transformer layer over x [B, L, H] with mask bias [B, 1, 1, L] (and MPNet's position bias [1, nh, L, L]). */
+function layer(c: Ctx, i: number, x: string, maskBias: string, positionBias: string | undefined): string {
   const { g, cfg } = c;
-  const p = `encoder.layer.${i}.`;
+  const n = layerNames(cfg, i);
   const nh = cfg.numHeads, d = cfg.hiddenSize / nh;
   const site = 1 + 3 * i;
   const split = constInt64(g, [0, 0, nh, d]); // 0 copies the input's dimension
   const heads = (name: string, perm: number[]) =>
-    node(g, 'Transpose', [node(g, 'Reshape', [linear(c, x, `${p}attention.self.${name}`), split])], { perm });
-  const q = heads('query', [0, 2, 1, 3]); // [B, nh, L, d]
-  const kT = heads('key', [0, 2, 3, 1]); // [B, nh, d, L]
-  const v = heads('value', [0, 2, 1, 3]);
-  const scores = node(g, 'Add', [node(g, 'Div', [node(g, 'MatMul', [q, kT]), constFloat(g, Math.sqrt(d))]), maskBias]);
+    node(g, 'Transpose', [node(g, 'Reshape', [linear(c, x, name), split])], { perm });
+  const q = heads(n.query, [0, 2, 1, 3]); // [B, nh, L, d]
+  const kT = heads(n.key, [0, 2, 3, 1]); // [B, nh, d, L]
+  const v = heads(n.value, [0, 2, 1, 3]);
+  let raw = node(g, 'Div', [node(g, 'MatMul', [q, kT]), constFloat(g, Math.sqrt(d))]);
+  if (positionBias) raw = node(g, 'Add', [raw, positionBias]);
+  const scores = node(g, 'Add', [raw, maskBias]);
   const ctx = node(g, 'MatMul', [drop(c, node(g, 'Softmax', [scores], { axis: -1 }), site), v]); // [B, nh, L, d]
   const merged = node(g, 'Reshape', [node(g, 'Transpose', [ctx], { perm: [0, 2, 1, 3] }), constInt64(g, [0, 0, cfg.hiddenSize])]);
-  const a = layerNorm(c, node(g, 'Add', [drop(c, linear(c, merged, `${p}attention.output.dense`), site + 1), x]), `${p}attention.output.LayerNorm`);
-  const h = gelu(c, linear(c, a, `${p}intermediate.dense`));
-  return layerNorm(c, node(g, 'Add', [drop(c, linear(c, h, `${p}output.dense`), site + 2), a]), `${p}output.LayerNorm`);
+  const a = layerNorm(c, node(g, 'Add', [drop(c, linear(c, merged, n.attentionOut), site + 1), x]), n.attentionNorm);
+  const h = gelu(c, linear(c, a, n.ffnIn));
+  return layerNorm(c, node(g, 'Add', [drop(c, linear(c, h, n.ffnOut), site + 2), a]), n.outputNorm);
 }
 
 /** Pool h [B, L, H] over the mask as sentence-transformers' Pooling. -> [B, H] */
@@ -193,7 +231,7 @@ export function buildTransformerGraph(folder: ModelFolder, opts: { opset: number
   const dims = ['batch', 'sequence'];
   const ids = addInput(g, 'input_ids', 'int64', dims);
   const mask = addInput(g, 'attention_mask', 'int64', dims);
-  const typeIds = cfg.modelType === 'bert' ? addInput(g, 'token_type_ids', 'int64', dims) : undefined;
+  const typeIds = hasTokenTypeInput(cfg) ? addInput(g, 'token_type_ids', 'int64', dims) : undefined;
 
   const maskF = node(g, 'Cast', [mask], { to: onnx.TensorProto.DataType.FLOAT });
   const maskBias = node(g, 'Mul', [
@@ -201,7 +239,8 @@ export function buildTransformerGraph(folder: ModelFolder, opts: { opset: number
     constFloat(g, MASK_VALUE),
   ]); // [B, 1, 1, L]
   let x = embeddings(c, ids, typeIds);
-  for (let i = 0; i < cfg.numLayers; i++) x = layer(c, i, x, maskBias);
+  const positionBias = cfg.relativeBuckets > 0 ? relativePositionBias(c, ids) : undefined;
+  for (let i = 0; i < cfg.numLayers; i++) x = layer(c, i, x, maskBias, positionBias);
   nodeN(g, 'Identity', [x], ['last_hidden_state']);
   addOutput(g, 'last_hidden_state', 'float', ['batch', 'sequence', cfg.hiddenSize]);
   return { g, hidden: 'last_hidden_state', maskF, weight };

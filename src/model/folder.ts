@@ -111,10 +111,10 @@ function readMaxSeqLength(dir: string, config: EncoderConfig, stConfig: Record<s
 
 /** `source` names the weights file (or shard index) in errors. */
 function checkWeights(weights: TensorMap, config: EncoderConfig, source: string): TensorMap {
-  // Some checkpoints prefix names with the architecture (bert., roberta.); sentence-transformers
-  // saves them bare. Strip a common prefix so both load.
+  // Some checkpoints prefix names with the architecture (bert., roberta., distilbert., mpnet.);
+  // sentence-transformers saves them bare. Strip a common prefix so both load.
   const out: TensorMap = new Map();
-  for (const [k, v] of weights) out.set(k.replace(/^(bert|roberta|xlm_roberta|model)\./, ''), v);
+  for (const [k, v] of weights) out.set(k.replace(/^(bert|roberta|xlm_roberta|distilbert|mpnet|model)\./, ''), v);
   for (const [name, shape] of weightShapes(config)) {
     const t = out.get(name);
     if (!t) throw new Error(`${source}: tensor "${name}" is missing (config.json says ${config.modelType}, ${config.numLayers} layers)`);

@@ -10,7 +10,7 @@ import { type PromptChoice, resolvePrompt, roleChoice } from './prompts.js';
 import type { HostTensor, TensorMap } from './safetensors.js';
 import { saveModelFolder } from './save.js';
 import { loadTokenizer, type TextTokenizer, type TokenBatch } from './tokenizer.js';
-import { weightShapes } from './config.js';
+import { type EncoderConfig, TFJS_ARCHITECTURES, weightShapes } from './config.js';
 
 export interface EncodeOptions extends PromptChoice {
   batchSize?: number;
@@ -57,7 +57,15 @@ export async function loadModel(dir: string, opts: FolderOptions = {}): Promise<
 
 let modelCount = 0;
 
+/** The tfjs encoder computes BERT and XLM-RoBERTa only; the other architectures are the ONNX graph's. */
+export function checkTfjsArchitecture(cfg: EncoderConfig, dir: string): void {
+  if (!TFJS_ARCHITECTURES.includes(cfg.modelType)) {
+    throw new Error(`${dir}: ${cfg.modelType} models run on the onnx engine only (tfjs computes ${TFJS_ARCHITECTURES.join(', ')}); use --engine onnx (train.engine: onnx or auto)`);
+  }
+}
+
 export function modelFromFolder(folder: ModelFolder): SentenceModel {
+  checkTfjsArchitecture(folder.config, folder.dir);
   // tfjs variable names are global: prefix them so several models can live side by side.
   const prefix = `model${modelCount++}/`;
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);

@@ -20,9 +20,17 @@ export interface AdamWState {
 
 export const ADAMW_DEFAULTS: AdamWConfig = { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 };
 
-/** As Hugging Face's Trainer (and so sentence-transformers): no decay on biases and LayerNorm. */
-export function decays(name: string): boolean {
-  return !name.endsWith('.bias') && !name.includes('LayerNorm');
+/** transformers' Trainer.get_decay_parameter_names: names (lower-cased) that never decay. */
+const NO_DECAY_PATTERNS = [/bias/, /layernorm/, /rmsnorm/, /(?:^|\.)norm(?:$|\.)/, /_norm(?:$|\.)/];
+
+/**
+ * As Hugging Face's Trainer (and so sentence-transformers): no decay on the parameters of
+ * normalisation layers, by module whatever their name (`normParams`: config.ts
+ * normParameterNames), nor on names matching its patterns (biases, "bias" anywhere included).
+ */
+export function decays(name: string, normParams: ReadonlySet<string>): boolean {
+  const lower = name.toLowerCase();
+  return !normParams.has(name) && !NO_DECAY_PATTERNS.some((p) => p.test(lower));
 }
 
 export function initAdamW(params: Map<string, tf.Variable>): AdamWState {
@@ -30,8 +38,8 @@ export function initAdamW(params: Map<string, tf.Variable>): AdamWState {
   return { step: 0, m: zeros(), v: zeros() };
 }
 
-/** One update of every parameter in place, at learning rate `lr`. */
-export function adamwStep(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, state: AdamWState, lr: number, cfg: AdamWConfig): void {
+/** One update of every parameter in place, at learning rate `lr`; `normParams` as for `decays`. */
+export function adamwStep(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>, state: AdamWState, lr: number, cfg: AdamWConfig, normParams: ReadonlySet<string>): void {
   state.step += 1;
   const [b1, b2] = cfg.betas;
   const bc1 = 1 - b1 ** state.step;
@@ -40,7 +48,7 @@ export function adamwStep(params: Map<string, tf.Variable>, grads: Map<string, t
     const g = grads.get(name);
     if (!g) continue;
     const [m, v, next] = tf.tidy(() => {
-      const decayed = decays(name) && cfg.weightDecay > 0 ? tf.mul(p, 1 - lr * cfg.weightDecay) : p;
+      const decayed = decays(name, normParams) && cfg.weightDecay > 0 ? tf.mul(p, 1 - lr * cfg.weightDecay) : p;
       const m = tf.add(tf.mul(state.m.get(name)!, b1), tf.mul(g, 1 - b1));
       const v = tf.add(tf.mul(state.v.get(name)!, b2), tf.mul(tf.square(g), 1 - b2));
       const denom = tf.add(tf.div(tf.sqrt(v), bc2Sqrt), cfg.eps);

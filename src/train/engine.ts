@@ -2,9 +2,11 @@
 // optimizer moments live. The trainer (trainer.ts) says what happens in order; an engine does the
 // arithmetic. Two exist: tfjs (tfjs-engine.ts) and onnxruntime (onnx-engine.ts); `auto` takes tfjs
 // on the native tfjs backends (tfjs-node, tfjs-node-gpu) and onnxruntime otherwise, where it is
-// several times faster than tfjs's single-threaded wasm backend.
+// several times faster than tfjs's single-threaded wasm backend, and for the architectures only
+// the ONNX graph computes (config.ts TFJS_ARCHITECTURES).
 import * as tf from '@tensorflow/tfjs';
 import type { LossBatch } from '../losses/batch.js';
+import { type Architecture, TFJS_ARCHITECTURES } from '../model/config.js';
 import type { EncodeOptions } from '../model/model.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { AdamWConfig } from './adamw.js';
@@ -36,9 +38,13 @@ export interface TrainEngine {
   dispose(): Promise<void>;
 }
 
-/** `auto` -> tfjs on a native tfjs backend (libtensorflow), onnx elsewhere. Call after the tfjs backend is chosen. */
-export function resolveEngine(choice: string): EngineName {
+/**
+ * `auto` -> tfjs on a native tfjs backend (libtensorflow), onnx elsewhere, and onnx for the
+ * architectures only the ONNX graph computes (`arch`: the model's). Call after the tfjs backend is chosen.
+ */
+export function resolveEngine(choice: string, arch?: Architecture, backend: string = tf.getBackend()): EngineName {
   if (!(ENGINE_CHOICES as readonly string[]).includes(choice)) throw new Error(`train.engine: "${choice}" is not one of ${ENGINE_CHOICES.join(', ')}`);
   if (choice !== 'auto') return choice as EngineName;
-  return tf.getBackend() === 'tensorflow' ? 'tfjs' : 'onnx';
+  if (arch !== undefined && !TFJS_ARCHITECTURES.includes(arch)) return 'onnx';
+  return backend === 'tensorflow' ? 'tfjs' : 'onnx';
 }

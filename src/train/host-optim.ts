@@ -44,8 +44,8 @@ export function hostClip(grads: TensorMap, norm: number, maxNorm: number): void 
   if (coef < 1) scaleGradients(grads, coef);
 }
 
-/** One AdamW update of every parameter in place (see adamw.ts for the math). */
-export function hostAdamwStep(params: TensorMap, grads: TensorMap, s: HostMoments, lr: number, cfg: AdamWConfig): void {
+/** One AdamW update of every parameter in place (see adamw.ts for the math; `normParams` as for `decays`). */
+export function hostAdamwStep(params: TensorMap, grads: TensorMap, s: HostMoments, lr: number, cfg: AdamWConfig, normParams: ReadonlySet<string>): void {
   s.step += 1;
   const [b1, b2] = cfg.betas;
   const bc1 = 1 - b1 ** s.step;
@@ -54,7 +54,7 @@ export function hostAdamwStep(params: TensorMap, grads: TensorMap, s: HostMoment
     const g = grads.get(name)?.data;
     if (!g) continue;
     const m = s.m.get(name)!.data, v = s.v.get(name)!.data, w = p.data;
-    const keep = decays(name) && cfg.weightDecay > 0 ? 1 - lr * cfg.weightDecay : 1;
+    const keep = decays(name, normParams) && cfg.weightDecay > 0 ? 1 - lr * cfg.weightDecay : 1;
     const stepSize = lr / bc1;
     for (let i = 0; i < w.length; i++) {
       m[i] = b1 * m[i] + (1 - b1) * g[i];

@@ -5,6 +5,7 @@ import * as ort from 'onnxruntime-node';
 import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients } from '../engine/onnx/train-step.js';
 import type { LossConfig } from '../losses/batch.js';
 import { encodeInBatches } from '../model/encode-batches.js';
+import { normParameterNames } from '../model/config.js';
 import type { ModelFolder } from '../model/folder.js';
 import { resolvePrompt, roleChoice } from '../model/prompts.js';
 import { mapToEngineLayout } from '../model/model.js';
@@ -26,6 +27,7 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
   const opt = moments ? { step: moments.step, m: mapToEngineLayout(moments.m), v: mapToEngineLayout(moments.v) } : zeroMoments(params);
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   let grads: TensorMap | undefined;
+  const normParams = normParameterNames(folder.config);
 
   return {
     name: 'onnx',
@@ -41,7 +43,7 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
       if (micro > 1) scaleGradients(grads, 1 / micro);
       const norm = hostGlobalNorm(grads);
       if (maxGradNorm !== null) hostClip(grads, norm, maxGradNorm);
-      hostAdamwStep(params, grads, opt, lr, adam);
+      hostAdamwStep(params, grads, opt, lr, adam, normParams);
       grads = undefined;
       return norm;
     },

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend } from '../engine/backend.js';
 import type { LossConfig } from '../losses/batch.js';
+import { normParameterNames } from '../model/config.js';
 import type { ModelFolder } from '../model/folder.js';
 import { mapToEngineLayout, modelFromFolder } from '../model/model.js';
 import type { TensorMap } from '../model/safetensors.js';
@@ -18,6 +19,7 @@ export async function openTfjsEngine(folder: ModelFolder, loss: LossConfig, mome
   const toTensors = (m: TensorMap) => new Map([...mapToEngineLayout(m)].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')]));
   const opt: AdamWState = moments ? { step: moments.step, m: toTensors(moments.m), v: toTensors(moments.v) } : initAdamW(model.params);
   let grads: Map<string, tf.Tensor> | undefined;
+  const normParams = normParameterNames(folder.config);
 
   const discard = () => {
     grads?.forEach((g) => g.dispose());
@@ -40,7 +42,7 @@ export async function openTfjsEngine(folder: ModelFolder, loss: LossConfig, mome
       if (micro > 1) scaleInPlace(grads, 1 / micro);
       const norm = globalNorm(grads);
       if (maxGradNorm !== null) clipGradients(grads, norm, maxGradNorm);
-      adamwStep(model.params, grads, opt, lr, adam);
+      adamwStep(model.params, grads, opt, lr, adam, normParams);
       discard();
       return norm;
     },

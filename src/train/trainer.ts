@@ -109,7 +109,7 @@ function evalLine(step: number, e: Record<string, number>): string {
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
 function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments): Promise<TrainEngine> {
-  const name = resolveEngine(recipe.train.engine);
+  const name = resolveEngine(recipe.train.engine, folder.config.modelType);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }

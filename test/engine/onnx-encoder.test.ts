@@ -33,7 +33,7 @@ function withStaleOnnx(name: string): string {
 }
 
 describe('loadOnnxModel: in-memory graph from the folder weights', () => {
-  for (const name of ['tiny-bert', 'tiny-xlmr']) {
+  for (const name of ['tiny-bert', 'tiny-xlmr', 'tiny-distilbert', 'tiny-roberta', 'tiny-mpnet']) {
     it(`${name}: a stale onnx/model.onnx is ignored; embeddings follow model.safetensors within ${TOL}`, async () => {
       const { texts, embeddings } = expected(name);
       const dir = withStaleOnnx(name);

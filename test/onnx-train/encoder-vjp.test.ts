@@ -11,6 +11,7 @@ import { buildEncoderVjpGraph, WORD_EMBEDDINGS, WORD_ROWS_GRAD } from '../../src
 import { embeddingLossAndGradients } from '../../src/engine/onnx/embedding-loss.js';
 import { buildEncoderGraph } from '../../src/export/encoder-graph.js';
 import { writeOnnxModel } from '../../src/export/onnx-file.js';
+import { hasTokenTypeInput } from '../../src/model/config.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { mapToEngineLayout, toEngineLayout } from '../../src/model/model.js';
 import { readSafetensors } from '../../src/model/safetensors.js';
@@ -27,13 +28,13 @@ function feeds(b: TokenBatch, withTypes: boolean): Record<string, ort.Tensor> {
   return f;
 }
 
-for (const name of ['tiny-bert', 'tiny-xlmr']) {
+for (const name of ['tiny-bert', 'tiny-xlmr', 'tiny-distilbert', 'tiny-roberta', 'tiny-mpnet']) {
   describe(`${name} encoder VJP graph`, () => {
     it('MNRL and MarginMSE losses and first-step gradients match PyTorch', async () => {
       const exp = JSON.parse(fs.readFileSync(`${FIX}${name}.expected.json`, 'utf8'));
       const folder = readModelFolder(`${FIX}${name}`);
       const tok = loadTokenizer(folder.dir, folder.maxSeqLength);
-      const bert = folder.config.modelType === 'bert';
+      const bert = hasTokenTypeInput(folder.config);
       const fwdFile = path.join(dir, `${name}.onnx`), bwdFile = path.join(dir, `${name}-vjp.onnx`);
       writeOnnxModel(buildEncoderGraph(folder, { opset: 18 }), fwdFile);
       const { params } = (() => {

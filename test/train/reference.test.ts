@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/engine/backend.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
+import { normParameterNames } from '../../src/model/config.js';
 import { loadModel, mapToEngineLayout, type SentenceModel } from '../../src/model/model.js';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { adamwStep, disposeAdamW, initAdamW } from '../../src/train/adamw.js';
@@ -89,7 +90,7 @@ for (const backend of ['wasm', 'cpu']) {
         const cfg = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: exp.case.weight_decay };
         for (const [step, b] of [[1, exp.batch], [2, exp.batch2]] as const) {
           const { grads } = lossAndGradients(model, MNRL, toBatch(model, b));
-          adamwStep(model.params, grads, state, exp.case.lr, cfg);
+          adamwStep(model.params, grads, state, exp.case.lr, cfg, normParameterNames(model.folder.config));
           grads.forEach((g) => g.dispose());
           expectAfterStep(`${FIX}${name}.after_step${step}.safetensors`, model.hostWeights(), exp.case.lr);
         }

@@ -14,6 +14,7 @@ import { type DropoutSite, dropoutSites } from '../../export/encoder-graph.js';
 import type { Graph } from '../../export/graph-builder.js';
 import { writeOnnxModel } from '../../export/onnx-file.js';
 import { columnDropout, type LossBatch, type LossConfig, sliceRows } from '../../losses/batch.js';
+import { hasTokenTypeInput } from '../../model/config.js';
 import { isLinearWeight } from '../../model/dense.js';
 import type { ModelFolder } from '../../model/folder.js';
 import { toEngineLayout } from '../../model/model.js';
@@ -128,7 +129,7 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     session,
     dropout,
     hidden: folder.config.hiddenSize,
-    withTokenTypes: folder.config.modelType === 'bert',
+    withTokenTypes: hasTokenTypeInput(folder.config),
     withPromptLength: !folder.includePrompt,
     chunkTokens,
     maskBuffers: new Map(),
