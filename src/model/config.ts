@@ -1,9 +1,11 @@
-// The encoder's shape and behaviour, read from a Hugging Face config.json (BERT, XLM-RoBERTa).
+// The encoder's shape and behaviour, read from a Hugging Face config.json (BERT, XLM-RoBERTa,
+// ModernBERT: its own keys in modernbert-config.ts).
 import fs from 'node:fs';
 import path from 'node:path';
+import { type ModernBertOptions, modernBertWeightShapes, parseModernBertOptions } from './modernbert-config.js';
 
 export type Activation = 'gelu' | 'gelu_new';
-export type Architecture = 'bert' | 'xlm-roberta';
+export type Architecture = 'bert' | 'xlm-roberta' | 'modernbert';
 
 export interface EncoderConfig {
   modelType: Architecture;
@@ -23,6 +25,8 @@ export interface EncoderConfig {
   attentionDropout: number;
   /** The config.json object as read, written back unchanged on save. */
   raw: Record<string, unknown>;
+  /** ModernBERT's attention layout, rotary embeddings and biases (model_type modernbert only). */
+  modernbert?: ModernBertOptions;
 }
 
 const ACTIVATIONS: Record<string, Activation> = {
@@ -33,6 +37,7 @@ const ACTIVATIONS: Record<string, Activation> = {
 
 export function parseConfig(raw: Record<string, any>, file = 'config.json'): EncoderConfig {
   const modelType = raw.model_type;
+  if (modelType === 'modernbert') return parseModernBertConfig(raw, file);
   if (modelType !== 'bert' && modelType !== 'xlm-roberta') {
     throw new Error(`${file}: model_type "${modelType}" is not supported (densetrain reads "bert" and "xlm-roberta")`);
   }
@@ -65,6 +70,41 @@ export function parseConfig(raw: Record<string, any>, file = 'config.json'): Enc
   };
   if (cfg.hiddenSize % cfg.numHeads !== 0) {
     throw new Error(`${file}: hidden_size ${cfg.hiddenSize} is not divisible by num_attention_heads ${cfg.numHeads}`);
+  }
+  return cfg;
+}
+
+/** ModernBERT: no position or token type tables; norm_eps, hidden_activation, dropouts of its own. */
+function parseModernBertConfig(raw: Record<string, any>, file: string): EncoderConfig {
+  const int = (key: string, fallback?: number): number => {
+    const v = raw[key] ?? fallback;
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${file}: "${key}" must be a positive integer, got ${JSON.stringify(raw[key])}`);
+    return v;
+  };
+  const act = raw.hidden_activation ?? 'gelu';
+  const activation = ACTIVATIONS[act];
+  if (!activation) throw new Error(`${file}: hidden_activation "${act}" is not supported (gelu, gelu_new, gelu_pytorch_tanh)`);
+  const numLayers = int('num_hidden_layers');
+  const modernbert = parseModernBertOptions(raw, numLayers, file);
+  const cfg: EncoderConfig = {
+    modelType: 'modernbert',
+    vocabSize: int('vocab_size'),
+    hiddenSize: int('hidden_size'),
+    numLayers,
+    numHeads: int('num_attention_heads'),
+    intermediateSize: int('intermediate_size'),
+    maxPositions: int('max_position_embeddings', 8192),
+    typeVocabSize: 0,
+    layerNormEps: typeof raw.norm_eps === 'number' ? raw.norm_eps : 1e-5,
+    activation,
+    padTokenId: Number.isInteger(raw.pad_token_id) ? raw.pad_token_id : 50283,
+    hiddenDropout: modernbert.embeddingDropout,
+    attentionDropout: typeof raw.attention_dropout === 'number' ? raw.attention_dropout : 0,
+    raw,
+    modernbert,
+  };
+  if (cfg.hiddenSize % cfg.numHeads !== 0 || (cfg.hiddenSize / cfg.numHeads) % 2 !== 0) {
+    throw new Error(`${file}: hidden_size ${cfg.hiddenSize} / num_attention_heads ${cfg.numHeads} must be a whole, even head size (rotary embeddings rotate pairs)`);
   }
   return cfg;
 }
@@ -107,6 +147,7 @@ export function readConfig(dir: string): EncoderConfig {
  */
 export function weightShapes(c: EncoderConfig): Map<string, number[]> {
   const h = c.hiddenSize, f = c.intermediateSize;
+  if (c.modernbert) return modernBertWeightShapes(c.modernbert, c.vocabSize, h, f);
   const m = new Map<string, number[]>([
     ['embeddings.word_embeddings.weight', [c.vocabSize, h]],
     ['embeddings.position_embeddings.weight', [c.maxPositions, h]],
