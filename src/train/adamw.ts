@@ -5,6 +5,7 @@
 //   m ← β1·m + (1 − β1)·g                    v ← β2·v + (1 − β2)·g²
 //   p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
 import * as tf from '@tensorflow/tfjs';
+import { isModernBertNorm } from '../model/modernbert-config.js';
 
 export interface AdamWConfig {
   betas: [number, number];
@@ -22,7 +23,7 @@ export const ADAMW_DEFAULTS: AdamWConfig = { betas: [0.9, 0.999], eps: 1e-8, wei
 
 /** As Hugging Face's Trainer (and so sentence-transformers): no decay on biases and LayerNorm. */
 export function decays(name: string): boolean {
-  return !name.endsWith('.bias') && !name.includes('LayerNorm');
+  return !name.endsWith('.bias') && !name.includes('LayerNorm') && !isModernBertNorm(name);
 }
 
 export function initAdamW(params: Map<string, tf.Variable>): AdamWState {
