@@ -1,7 +1,11 @@
 // A plain-JavaScript ModernBERT in float64, written from transformers' modeling_modernbert.py
 // independently of the ONNX graph: one sequence at a time with no padding at all (as transformers'
 // unpadded flash-attention path), so it also checks that the graph's padding masks change nothing
-// for the real tokens. Weights in PyTorch layout ([out, in]) by Hugging Face name.
+// for the real tokens. Weights in PyTorch layout ([out, in]) by Hugging Face name. Also: random-weight
+// ModernBERT folders in memory, for the tests that judge the graph and its training with it.
+import { parseConfig, weightShapes } from '../../src/model/config.js';
+import type { ModelFolder } from '../../src/model/folder.js';
+import type { TensorMap } from '../../src/model/safetensors.js';
 import { erf } from './reference-encoder.js';
 
 export interface RefModernBert {
@@ -95,4 +99,27 @@ export function refModernBertHidden(m: RefModernBert, ids: number[]): Vec[] {
     x = x.map((row, t) => row.map((val, j) => val + out[t][j]));
   });
   return layerNorm(m, x, 'final_norm');
+}
+
+/** A seeded uniform generator in [-1, 1). */
+export function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  };
+}
+
+/** An in-memory folder with random weights: norms near 1, Linear weights of `scale`. */
+export function randomModernBertFolder(raw: Record<string, unknown>, seed: number, scale: number): ModelFolder {
+  const config = parseConfig({ model_type: 'modernbert', ...raw });
+  const r = rng(seed);
+  const weights: TensorMap = new Map();
+  for (const [name, shape] of weightShapes(config)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const norm = /norm\.weight$/.test(name);
+    const s = name.includes('embeddings') ? 1 : name.endsWith('.bias') ? 0.1 : norm ? 0.1 : scale;
+    weights.set(name, { shape, data: Float32Array.from({ length: n }, () => (norm ? 1 : 0) + s * r()) });
+  }
+  return { dir: `random-modernbert-${seed}`, config, pooling: 'mean', normalize: false, maxSeqLength: config.maxPositions, weights, prompts: {} };
 }

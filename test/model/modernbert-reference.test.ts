@@ -9,12 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { createSession } from '../../src/engine/onnx-encoder.js';
 import { buildEncoderGraph } from '../../src/export/encoder-graph.js';
 import { DEFAULT_OPSET, encodeOnnxModel } from '../../src/export/onnx-file.js';
-import { parseConfig, weightShapes } from '../../src/model/config.js';
 import type { ModelFolder } from '../../src/model/folder.js';
 import { readModelFolder } from '../../src/model/folder.js';
-import type { TensorMap } from '../../src/model/safetensors.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
-import { type RefModernBert, refModernBertHidden } from '../helpers/modernbert-reference.js';
+import { randomModernBertFolder, type RefModernBert, refModernBertHidden, rng } from '../helpers/modernbert-reference.js';
 import { maxAbsDiff } from '../helpers/reference-encoder.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -25,29 +23,6 @@ function refOf(folder: ModelFolder): RefModernBert {
     hidden: c.hiddenSize, heads: c.numHeads, intermediate: c.intermediateSize, eps: c.layerNormEps, act: c.activation,
     global: m.globalLayers, globalTheta: m.globalRopeTheta, localTheta: m.localRopeTheta, window: m.localWindow, weights: folder.weights,
   };
-}
-
-/** A seeded uniform generator in [-1, 1). */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  };
-}
-
-/** An in-memory folder with random weights: norms near 1, Linear weights of `scale`. */
-function randomFolder(raw: Record<string, unknown>, seed: number, scale: number): ModelFolder {
-  const config = parseConfig({ model_type: 'modernbert', ...raw });
-  const r = rng(seed);
-  const weights: TensorMap = new Map();
-  for (const [name, shape] of weightShapes(config)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const norm = /norm\.weight$/.test(name);
-    const s = name.includes('embeddings') ? 1 : name.endsWith('.bias') ? 0.1 : norm ? 0.1 : scale;
-    weights.set(name, { shape, data: Float32Array.from({ length: n }, () => (norm ? 1 : 0) + s * r()) });
-  }
-  return { dir: `random-modernbert-${seed}`, config, pooling: 'mean', normalize: false, maxSeqLength: config.maxPositions, weights, prompts: {} };
 }
 
 /** last_hidden_state of a padded batch of id rows through the graph, per row its real tokens. */
@@ -95,7 +70,7 @@ const CASES: [string, Record<string, unknown>][] = [
 describe('the ModernBERT graph against the reference, padded batches, random weights', () => {
   for (const [label, raw] of CASES) {
     it(`${label}: last_hidden_state of every real token within 1e-4`, async () => {
-      const folder = randomFolder(raw, label.length, 0.4);
+      const folder = randomModernBertFolder(raw, label.length, 0.4);
       const r = rng(99);
       const rows = [23, 1, 12, 5, 23].map((n) => Array.from({ length: n }, () => 2 + Math.floor((r() + 1) * 24)));
       const got = await graphHidden(folder, rows);
