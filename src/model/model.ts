@@ -52,6 +52,13 @@ export function mapToEngineLayout(m: TensorMap): TensorMap {
   return new Map([...m].map(([name, t]) => [name, toEngineLayout(name, t)]));
 }
 
+/** The tfjs encoder computes BERT and XLM-RoBERTa; ModernBERT exists only as the ONNX graph. */
+function checkTfjsArchitecture(folder: ModelFolder): void {
+  if (folder.config.modernbert) {
+    throw new Error(`${folder.dir}: ModernBERT runs on onnxruntime only, not on the tfjs engine: use --engine onnx (embed, eval) or train.engine onnx`);
+  }
+}
+
 export async function loadModel(dir: string, opts: FolderOptions = {}): Promise<SentenceModel> {
   return modelFromFolder(readModelFolder(dir, opts));
 }
@@ -59,6 +66,7 @@ export async function loadModel(dir: string, opts: FolderOptions = {}): Promise<
 let modelCount = 0;
 
 export function modelFromFolder(folder: ModelFolder): SentenceModel {
+  checkTfjsArchitecture(folder);
   // tfjs variable names are global: prefix them so several models can live side by side.
   const prefix = `model${modelCount++}/`;
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);

@@ -147,3 +147,10 @@ describe('save and export', () => {
     expect(maxAbsDiff(exp.texts.map((_: string, i: number) => data.slice(i * H, (i + 1) * H)), exp.embeddings)).toBeLessThan(TOL);
   });
 });
+
+describe('the tfjs engine', () => {
+  it('refuses ModernBERT with a one-line error pointing at the onnx engine', async () => {
+    const { loadModel } = await import('../../src/model/model.js');
+    await expect(loadModel(SRC)).rejects.toThrow(/tiny-modernbert: ModernBERT runs on onnxruntime only, not on the tfjs engine: use --engine onnx \(embed, eval\) or train\.engine onnx$/);
+  });
+});
