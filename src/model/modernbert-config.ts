@@ -42,12 +42,20 @@ function globalLayers(raw: Raw, numLayers: number, file: string): boolean[] {
     if (!Array.isArray(types) || types.length !== numLayers) {
       throw new Error(`${file}: "layer_types" must list one type per layer (${numLayers}), got ${JSON.stringify(types)}`);
     }
-    return types.map((t, i) => {
+    const global = types.map((t, i) => {
       if (t !== 'full_attention' && t !== 'sliding_attention') {
         throw new Error(`${file}: layer_types[${i}] "${t}" is not supported (full_attention, sliding_attention)`);
       }
       return t === 'full_attention';
     });
+    // transformers' ModernBertAttention has taken the window from global_attn_every_n_layers and
+    // the rotary theta from layer_types: where they differ, which layout it computes is unclear.
+    const every = raw.global_attn_every_n_layers;
+    const clash = Number.isInteger(every) && every > 0 ? global.findIndex((g, i) => g !== (i % every === 0)) : -1;
+    if (clash >= 0) {
+      throw new Error(`${file}: layer_types[${clash}] "${types[clash]}" disagrees with "global_attn_every_n_layers" ${every} (layer ${clash} is ${clash % every === 0 ? 'global' : 'local'} by it)`);
+    }
+    return global;
   }
   const every = num(raw, 'global_attn_every_n_layers', file, 3);
   if (!Number.isInteger(every) || every < 1) throw new Error(`${file}: "global_attn_every_n_layers" must be a positive integer, got ${JSON.stringify(raw.global_attn_every_n_layers)}`);

@@ -97,6 +97,7 @@ describe('ModernBERT config.json', () => {
       parseConfig(r, 'x/config.json');
     };
     expect(bad((r) => (r.layer_types = ['full_attention', 'chunked_attention', 'sliding_attention', 'full_attention']))).toThrow(/^x\/config\.json: layer_types\[1\] "chunked_attention" is not supported/);
+    expect(bad((r) => (r.layer_types = ['full_attention', 'full_attention', 'sliding_attention', 'full_attention']))).toThrow(/^x\/config\.json: layer_types\[1\] "full_attention" disagrees with "global_attn_every_n_layers" 3 \(layer 1 is local by it\)$/);
     expect(bad((r) => (r.layer_types = ['full_attention']))).toThrow(/^x\/config\.json: "layer_types" must list one type per layer \(4\)/);
     expect(bad((r) => (r.rope_parameters.full_attention.rope_type = 'yarn'))).toThrow(/^x\/config\.json: rope_parameters\.full_attention\.rope_type "yarn" is not supported/);
     expect(bad((r) => (r.hidden_activation = 'silu'))).toThrow(/^x\/config\.json: hidden_activation "silu" is not supported/);
