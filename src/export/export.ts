@@ -107,7 +107,8 @@ export async function exportOnnx(modelDir: string, outDir: string, opts: ExportO
     // ModernBERT has no tfjs encoder: its file is checked against the graph it was written from.
     const maxAbsDiff = folder.config.modernbert ? await maxDiffVsInMemoryGraph(folder, floatPath) : await maxDiffVsTfjs(folder, floatPath);
     if (!(maxAbsDiff <= PARITY_TOLERANCE)) {
-      throw new Error(`${modelDir}: the exported ONNX model differs from the tfjs encoder by up to ${maxAbsDiff.toExponential(2)} (tolerance ${PARITY_TOLERANCE}); nothing was written to ${outDir}`);
+      const reference = folder.config.modernbert ? 'the in-memory graph it was written from' : 'the tfjs encoder';
+      throw new Error(`${modelDir}: the exported ONNX model differs from ${reference} by up to ${maxAbsDiff.toExponential(2)} (tolerance ${PARITY_TOLERANCE}); nothing was written to ${outDir}`);
     }
     let int8: ExportResult['int8'];
     if (opts.quantize === 'int8') {

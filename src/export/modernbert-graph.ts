@@ -154,8 +154,12 @@ function layer(c: Ctx, i: number, x: string, bias: string, rope: [string, string
   const H = cfg.hiddenSize, nh = cfg.numHeads, d = H / nh, F = cfg.intermediateSize;
   const site = 1 + 3 * i;
   const xn = i === 0 ? x : layerNorm(c, x, `${p}attn_norm`); // transformers: Identity in layer 0
-  const heads = (k: number) => node(g, 'Transpose', [node(g, 'Reshape', [linear(c, xn, `${p}attn.Wqkv`, m.attentionBias, [k * H, (k + 1) * H]), constInt64(g, [0, 0, nh, d])])], { perm: [0, 2, 1, 3] });
-  const q = rotate(c, heads(0), rope), k = rotate(c, heads(1), rope), v = heads(2); // [B, nh, L, d]
+  // Wqkv's outputs are q, k, v in thirds, each nh heads of d: [B, L, H] -> [B, nh, L, d].
+  const heads = (part: number) => {
+    const y = linear(c, xn, `${p}attn.Wqkv`, m.attentionBias, [part * H, (part + 1) * H]);
+    return node(g, 'Transpose', [node(g, 'Reshape', [y, constInt64(g, [0, 0, nh, d])])], { perm: [0, 2, 1, 3] });
+  };
+  const q = rotate(c, heads(0), rope), k = rotate(c, heads(1), rope), v = heads(2);
   const kT = node(g, 'Transpose', [k], { perm: [0, 1, 3, 2] });
   const scores = node(g, 'Add', [node(g, 'Div', [node(g, 'MatMul', [q, kT]), constFloat(g, Math.sqrt(d))]), bias]);
   const ctx = node(g, 'MatMul', [drop(c, node(g, 'Softmax', [scores], { axis: -1 }), site), v]);
@@ -180,8 +184,12 @@ export function buildModernBertGraph(folder: ModelFolder, weight: (name: string)
   const anyLocal = c.m.globalLayers.some((global) => !global);
   const localBias = anyLocal ? slidingBias(c, keyBias, ids) : keyBias;
   const seqLen = node(g, 'Shape', [ids], { start: 1, end: 2 });
+  // One pair of tables per theta, shared by the layers of that type.
   const ropes = new Map<number, [string, string]>();
-  const rope = (theta: number) => ropes.get(theta) ?? ropes.set(theta, rotaryTables(c, theta, seqLen)).get(theta)!;
+  const rope = (theta: number) => {
+    if (!ropes.has(theta)) ropes.set(theta, rotaryTables(c, theta, seqLen));
+    return ropes.get(theta)!;
+  };
 
   let x = drop(c, layerNorm(c, node(g, 'Gather', [param(c, MODERNBERT_WORD_EMBEDDINGS), ids]), 'embeddings.norm'), 0);
   c.m.globalLayers.forEach((global, i) => {
