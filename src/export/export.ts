@@ -105,9 +105,10 @@ export async function exportOnnx(modelDir: string, outDir: string, opts: ExportO
     const written = writeOnnxModel(buildEncoderGraph(folder, { opset }), floatPath, opts.write);
     if (written.externalChunks) externalChunks['model.onnx'] = written.externalChunks;
     // ModernBERT has no tfjs encoder: its file is checked against the graph it was written from.
-    const maxAbsDiff = folder.config.modernbert ? await maxDiffVsInMemoryGraph(folder, floatPath) : await maxDiffVsTfjs(folder, floatPath);
+    const vsGraph = folder.config.modernbert !== undefined;
+    const maxAbsDiff = vsGraph ? await maxDiffVsInMemoryGraph(folder, floatPath) : await maxDiffVsTfjs(folder, floatPath);
     if (!(maxAbsDiff <= PARITY_TOLERANCE)) {
-      const reference = folder.config.modernbert ? 'the in-memory graph it was written from' : 'the tfjs encoder';
+      const reference = vsGraph ? 'the in-memory graph it was written from' : 'the tfjs encoder';
       throw new Error(`${modelDir}: the exported ONNX model differs from ${reference} by up to ${maxAbsDiff.toExponential(2)} (tolerance ${PARITY_TOLERANCE}); nothing was written to ${outDir}`);
     }
     let int8: ExportResult['int8'];
