@@ -47,7 +47,7 @@ export async function runDemo(outputDir: string): Promise<{ before: number; afte
   console.log('\nsummary');
   console.log(`  ndcg@10 on the held-out set: ${before['ndcg@10'].toFixed(4)} before -> ${after['ndcg@10'].toFixed(4)} after training`);
   console.log(`  trained model:   ${run.finalDir}`);
-  console.log(`  ONNX model:      ${exp.onnxPath} (max abs difference vs tfjs ${exp.maxAbsDiff?.toExponential(2)})`);
+  console.log(`  ONNX model:      ${exp.onnxPath} (max abs difference vs tfjs ${exp.maxAbsDiff.toExponential(2)})`);
   console.log(`  metrics, report: ${path.join(outputDir, 'metrics.jsonl')}, ${path.join(outputDir, 'report.html')}`);
   console.log(`  took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return { before: before['ndcg@10'], after: after['ndcg@10'] };

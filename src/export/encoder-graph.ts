@@ -12,6 +12,7 @@ import type { ModelFolder, PoolingMode } from '../model/folder.js';
 import { toEngineLayout } from '../model/model.js';
 import type { HostTensor } from '../model/safetensors.js';
 import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Dim, type Graph, node, nodeN, onnx, reduce } from './graph-builder.js';
+import { buildModernBertGraph, modernBertDropoutSites } from './modernbert-graph.js';
 
 /**
  * y = x·W + b for x [..., in]; `w` is [in, out] (transposed from PyTorch). Returns y's name.
@@ -40,6 +41,7 @@ export interface DropoutSite {
 
 /** The dropout sites of an encoder whose rate is above 0. */
 export function dropoutSites(cfg: EncoderConfig): DropoutSite[] {
+  if (cfg.modernbert) return modernBertDropoutSites(cfg);
   const hidden: Dim[] = ['batch', 'sequence', cfg.hiddenSize];
   const all = [{ site: 0, rate: cfg.hiddenDropout, dims: hidden }];
   for (let i = 0; i < cfg.numLayers; i++) {
@@ -55,7 +57,7 @@ export function dropoutSites(cfg: EncoderConfig): DropoutSite[] {
 }
 
 /** float32's most negative value, as Hugging Face fills masked attention scores. */
-const MASK_VALUE = -3.4028234663852886e38;
+export const MASK_VALUE = -3.4028234663852886e38;
 
 interface Ctx {
   g: Graph;
@@ -84,8 +86,12 @@ function linear(c: Ctx, x: string, name: string): string {
 }
 
 function gelu(c: Ctx, x: string): string {
-  const { g } = c;
-  if (c.cfg.activation === 'gelu') {
+  return activation(c.g, c.cfg.activation, x);
+}
+
+/** The config's GELU of x: exact (erf) for 'gelu', the tanh approximation for 'gelu_new'. */
+export function activation(g: Graph, act: EncoderConfig['activation'], x: string): string {
+  if (act === 'gelu') {
     const erf = node(g, 'Erf', [node(g, 'Div', [x, constFloat(g, Math.SQRT2)])]);
     return node(g, 'Mul', [node(g, 'Mul', [x, node(g, 'Add', [erf, constFloat(g, 1)])]), constFloat(g, 0.5)]);
   }
@@ -219,7 +225,6 @@ export interface TransformerGraph {
 
 /** `dropout`: training mode, with a mask input per dropout site (see DropoutSite). */
 export function buildTransformerGraph(folder: ModelFolder, opts: { opset: number; linear?: Linear; dropout?: boolean }): TransformerGraph {
-  const g = createGraph(opts.opset);
   const cfg = folder.config;
   const weight = (name: string) => {
     const t = folder.weights.get(name);
@@ -227,6 +232,8 @@ export function buildTransformerGraph(folder: ModelFolder, opts: { opset: number
     return t;
   };
   const dropout = new Map(opts.dropout ? dropoutSites(cfg).map((s) => [s.site, s]) : []);
+  if (cfg.modernbert) return buildModernBertGraph(folder, weight, { opset: opts.opset, linear: opts.linear, dropout });
+  const g = createGraph(opts.opset);
   const c: Ctx = { g, cfg, weight, linear: opts.linear ?? floatLinear, dropout };
   const dims = ['batch', 'sequence'];
   const ids = addInput(g, 'input_ids', 'int64', dims);

@@ -6,6 +6,8 @@ import { encoderForward } from '../model/encoder.js';
 import type { ModelFolder } from '../model/folder.js';
 import { modelFromFolder, type SentenceModel } from '../model/model.js';
 import { loadTokenizer, type TokenBatch } from '../model/tokenizer.js';
+import { buildEncoderGraph } from './encoder-graph.js';
+import { DEFAULT_OPSET, encodeOnnxModel } from './onnx-file.js';
 
 const LONG = 'Dense retrieval encodes a query and each passage into vectors and ranks passages by cosine similarity. ';
 
@@ -71,5 +73,26 @@ export async function maxDiffVsTfjs(folder: ModelFolder, onnxPath: string, texts
     return Math.max(maxAbsDiff(out.last_hidden_state, tfjs.hidden), maxAbsDiff(out.sentence_embedding, tfjs.sentence));
   } finally {
     await onnxModel.release();
+  }
+}
+
+/**
+ * For architectures without a tfjs encoder (all but BERT and XLM-R): the written file against the same graph
+ * built in memory, over last_hidden_state and sentence_embedding of `texts`; what it checks is the
+ * file (serialisation, external data, opset), the graph itself being checked by the tests against
+ * sentence-transformers.
+ */
+export async function maxDiffVsInMemoryGraph(folder: ModelFolder, onnxPath: string, texts: string[] = SAMPLE_TEXTS): Promise<number> {
+  const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
+  const batch = tokenizer.encodeBatch(texts);
+  const b: Int64Batch = { inputIds: toInt64(batch.inputIds), attentionMask: toInt64(batch.attentionMask), batchSize: batch.batchSize, seqLen: batch.seqLen };
+  const bytes = encodeOnnxModel(buildEncoderGraph(folder, { opset: DEFAULT_OPSET, promptLength: false }), folder.dir);
+  const [written, memory] = await Promise.all([onnxPath, { bytes, name: folder.dir }].map((m) => openOnnxEncoder(m, tokenizer, folder, folder.dir)));
+  try {
+    const names = ['last_hidden_state', 'sentence_embedding'];
+    const [x, y] = await Promise.all([written.run(b, names), memory.run(b, names)]);
+    return Math.max(...names.map((n) => maxAbsDiff(x[n], y[n])));
+  } finally {
+    await Promise.all([written.release(), memory.release()]);
   }
 }

@@ -1,11 +1,13 @@
 // The encoder's shape and behaviour, read from a Hugging Face config.json (BERT, XLM-RoBERTa,
-// RoBERTa, DistilBERT, MPNet), and each architecture's tensor names.
+// RoBERTa, DistilBERT, MPNet, and ModernBERT with its own keys in modernbert-config.ts), and each
+// architecture's tensor names.
 import fs from 'node:fs';
 import path from 'node:path';
+import { isModernBertNorm, type ModernBertOptions, modernBertWeightShapes, parseModernBertOptions } from './modernbert-config.js';
 
 export type Activation = 'gelu' | 'gelu_new';
-export type Architecture = 'bert' | 'xlm-roberta' | 'roberta' | 'distilbert' | 'mpnet';
-export const ARCHITECTURES: Architecture[] = ['bert', 'xlm-roberta', 'roberta', 'distilbert', 'mpnet'];
+export type Architecture = 'bert' | 'xlm-roberta' | 'roberta' | 'distilbert' | 'mpnet' | 'modernbert';
+export const ARCHITECTURES: Architecture[] = ['bert', 'xlm-roberta', 'roberta', 'distilbert', 'mpnet', 'modernbert'];
 /** The architectures the tfjs encoder (encoder.ts) computes; the others run on the onnx engine only. */
 export const TFJS_ARCHITECTURES: Architecture[] = ['bert', 'xlm-roberta'];
 
@@ -29,6 +31,8 @@ export interface EncoderConfig {
   relativeBuckets: number;
   /** The config.json object as read, written back unchanged on save. */
   raw: Record<string, unknown>;
+  /** ModernBERT's attention layout, rotary embeddings and biases (model_type modernbert only). */
+  modernbert?: ModernBertOptions;
 }
 
 const ACTIVATIONS: Record<string, Activation> = {
@@ -91,6 +95,7 @@ export function parseConfig(raw: Record<string, any>, file = 'config.json'): Enc
     throw new Error(`${file}: model_type "${modelType}" is not supported (densetrain reads ${ARCHITECTURES.map((a) => `"${a}"`).join(', ')})`);
   }
   if (modelType === 'distilbert') return parseDistilBertConfig(raw, file);
+  if (modelType === 'modernbert') return parseModernBertConfig(raw, file);
   const int = intReader(raw, file);
   // Relative position embeddings (Shaw et al.) change attention itself; neither engine nor the export computes them.
   const positions = raw.position_embedding_type ?? 'absolute';
@@ -118,6 +123,42 @@ export function parseConfig(raw: Record<string, any>, file = 'config.json'): Enc
     throw new Error(`${file}: relative_attention_num_buckets ${cfg.relativeBuckets} is below the ${MPNET_BUCKETS} buckets MPNet computes`);
   }
   return checkHeads(cfg, file, 'hidden_size', 'num_attention_heads');
+}
+
+/** ModernBERT: no position or token type tables; norm_eps, hidden_activation, dropouts of its own. */
+function parseModernBertConfig(raw: Record<string, any>, file: string): EncoderConfig {
+  const int = (key: string, fallback?: number): number => {
+    const v = raw[key] ?? fallback;
+    if (!Number.isInteger(v) || v < 1) throw new Error(`${file}: "${key}" must be a positive integer, got ${JSON.stringify(raw[key])}`);
+    return v;
+  };
+  const act = raw.hidden_activation ?? 'gelu';
+  const activation = ACTIVATIONS[act];
+  if (!activation) throw new Error(`${file}: hidden_activation "${act}" is not supported (gelu, gelu_new, gelu_pytorch_tanh)`);
+  const numLayers = int('num_hidden_layers');
+  const modernbert = parseModernBertOptions(raw, numLayers, file);
+  const cfg: EncoderConfig = {
+    modelType: 'modernbert',
+    vocabSize: int('vocab_size'),
+    hiddenSize: int('hidden_size'),
+    numLayers,
+    numHeads: int('num_attention_heads'),
+    intermediateSize: int('intermediate_size'),
+    maxPositions: int('max_position_embeddings', 8192),
+    typeVocabSize: 0,
+    layerNormEps: typeof raw.norm_eps === 'number' ? raw.norm_eps : 1e-5,
+    activation,
+    padTokenId: Number.isInteger(raw.pad_token_id) ? raw.pad_token_id : 50283,
+    hiddenDropout: modernbert.embeddingDropout,
+    attentionDropout: typeof raw.attention_dropout === 'number' ? raw.attention_dropout : 0,
+    relativeBuckets: 0,
+    raw,
+    modernbert,
+  };
+  if (cfg.hiddenSize % cfg.numHeads !== 0 || (cfg.hiddenSize / cfg.numHeads) % 2 !== 0) {
+    throw new Error(`${file}: hidden_size ${cfg.hiddenSize} / num_attention_heads ${cfg.numHeads} must be a whole, even head size (rotary embeddings rotate pairs)`);
+  }
+  return cfg;
 }
 
 /** The relative-position buckets MPNet uses (transformers' compute_position_bias default), and their max distance. */
@@ -210,6 +251,7 @@ export const RELATIVE_BIAS = 'encoder.relative_attention_bias.weight';
  * AdamW leaves them undecayed, as transformers' Trainer does for LayerNorm modules.
  */
 export function normParameterNames(c: EncoderConfig): Set<string> {
+  if (c.modernbert) return new Set([...weightShapes(c).keys()].filter(isModernBertNorm));
   const modules = ['embeddings.LayerNorm'];
   for (let i = 0; i < c.numLayers; i++) {
     const n = layerNames(c, i);
@@ -225,6 +267,7 @@ export function normParameterNames(c: EncoderConfig): Set<string> {
  */
 export function weightShapes(c: EncoderConfig): Map<string, number[]> {
   const h = c.hiddenSize, f = c.intermediateSize;
+  if (c.modernbert) return modernBertWeightShapes(c.modernbert, c.vocabSize, h, f);
   const m = new Map<string, number[]>([
     ['embeddings.word_embeddings.weight', [c.vocabSize, h]],
     ['embeddings.position_embeddings.weight', [c.maxPositions, h]],

@@ -11,7 +11,9 @@
 // embeddings' as rows (WORD_ROWS_GRAD).
 import { buildEncoderGraph } from '../../export/encoder-graph.js';
 import { addInput, addOutput, type Graph, node } from '../../export/graph-builder.js';
+import type { EncoderConfig } from '../../model/config.js';
 import type { ModelFolder } from '../../model/folder.js';
+import { MODERNBERT_WORD_EMBEDDINGS } from '../../model/modernbert-config.js';
 import { appendBackward, pruneDeadNodes } from './autodiff.js';
 
 export interface EncoderVjpGraph {
@@ -40,6 +42,11 @@ export function feedableEncoderGraph(folder: ModelFolder, { opset = 18, dropout 
 
 /** The word embedding table, whose gradient the graph gives as rows (see WORD_ROWS_GRAD). */
 export const WORD_EMBEDDINGS = 'embeddings.word_embeddings.weight';
+
+/** The word embedding table of an architecture (ModernBERT calls it tok_embeddings). */
+export function wordEmbeddings(cfg: EncoderConfig): string {
+  return cfg.modelType === 'modernbert' ? MODERNBERT_WORD_EMBEDDINGS : WORD_EMBEDDINGS;
+}
 /**
  * Output: d(looked-up word embedding rows) [batch, sequence, hidden]. The host adds row (b, t) to
  * the table's gradient at token id input_ids[b, t]: a dense [vocab, hidden] gradient would be a
@@ -51,8 +58,9 @@ export function buildEncoderVjpGraph(folder: ModelFolder, opts: EncoderGraphOpti
   const { graph: g, params } = feedableEncoderGraph(folder, opts);
   const hidden = folder.config.hiddenSize;
   const seed = addInput(g, 'd_sentence_embedding', 'float', ['batch', hidden]);
-  const rows = g.nodes.find((n) => n.opType === 'Gather' && n.input![0] === WORD_EMBEDDINGS)!.output![0];
-  const dense = params.filter((p) => p.name !== WORD_EMBEDDINGS);
+  const table = wordEmbeddings(folder.config);
+  const rows = g.nodes.find((n) => n.opType === 'Gather' && n.input![0] === table)!.output![0];
+  const dense = params.filter((p) => p.name !== table);
   const grads = appendBackward(g, { seeds: new Map([['sentence_embedding', seed]]), wrt: [...dense.map((p) => p.name), rows] });
   g.outputs = [];
   for (const p of dense) {

@@ -22,7 +22,7 @@ import type { TensorMap } from '../../model/safetensors.js';
 import type { TokenBatch } from '../../model/tokenizer.js';
 import { type DropoutMasks, dropoutMasks } from './dropout-masks.js';
 import { embeddingLossAndGradients } from './embedding-loss.js';
-import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_EMBEDDINGS, WORD_ROWS_GRAD } from './encoder-vjp.js';
+import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_ROWS_GRAD, wordEmbeddings } from './encoder-vjp.js';
 
 export type Mode = 'eval' | 'train';
 export type Pass = 'forward' | 'backward';
@@ -40,6 +40,8 @@ export interface OnnxTrainState {
   withTokenTypes: boolean;
   /** The graphs take prompt_length (the folder's include_prompt is false). */
   withPromptLength: boolean;
+  /** The word embedding table's name, whose gradient comes as rows (WORD_ROWS_GRAD). */
+  wordTable: string;
   /** Tokens (rows × sequence length) per run for mnrl and margin_mse: bounds the activations held at once. */
   chunkTokens: number;
   /** Dropout mask buffers by site, reused from run to run (fresh 100 MB arrays cost more than drawing the masks). */
@@ -131,6 +133,7 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     hidden: folder.config.hiddenSize,
     withTokenTypes: hasTokenTypeInput(folder.config),
     withPromptLength: !folder.includePrompt,
+    wordTable: wordEmbeddings(folder.config),
     chunkTokens,
     maskBuffers: new Map(),
     weights,
@@ -165,9 +168,9 @@ function chunks(rows: number, size: number): [number, number][] {
 }
 
 /** The word table's gradient += each token's row of `d` at its id (Gather's VJP, on the host: see WORD_ROWS_GRAD). */
-function addRowsAtIds(sums: Map<string, Float32Array>, tableSize: number, d: Float32Array, ids: Int32Array, H: number): void {
-  let table = sums.get(WORD_EMBEDDINGS);
-  if (!table) sums.set(WORD_EMBEDDINGS, (table = new Float32Array(tableSize)));
+function addRowsAtIds(sums: Map<string, Float32Array>, name: string, tableSize: number, d: Float32Array, ids: Int32Array, H: number): void {
+  let table = sums.get(name);
+  if (!table) sums.set(name, (table = new Float32Array(tableSize)));
   for (let t = 0; t < ids.length; t++) {
     const at = ids[t] * H;
     for (let h = 0; h < H; h++) table[at + h] += d[t * H + h];
@@ -217,13 +220,13 @@ export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, b
       const seed = new ort.Tensor('float32', dEmb[c].slice(a * H, b * H), [b - a, H]);
       const out = await backward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)), d_sentence_embedding: seed });
       for (const name of s.weights.keys()) {
-        if (name === WORD_EMBEDDINGS) continue;
+        if (name === s.wordTable) continue;
         const g = out[`d_${name}`].data as Float32Array;
         const acc = sums.get(name);
         if (!acc) sums.set(name, g);
         else for (let i = 0; i < g.length; i++) acc[i] += g[i];
       }
-      addRowsAtIds(sums, s.weights.get(WORD_EMBEDDINGS)!.data.length, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, H);
+      addRowsAtIds(sums, s.wordTable, s.weights.get(s.wordTable)!.data.length, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, H);
     }
   }
   // The graph's gradients come in the fed (engine) layout, Linear weights [in, out].
