@@ -51,8 +51,8 @@ const EMBED_OPTIONS = {
   output: { type: 'string', demandOption: true, describe: 'output JSONL, one {"embedding": [...]} per input line (not the input file)' },
   engine: ENCODE_ENGINE,
   'batch-size': { requiresArg: true, default: 32, coerce: intAtLeast('batch-size', 1), describe: 'texts per forward pass (integer >= 1)' },
-  'prompt-name': { type: 'string', describe: "prompt of config_sentence_transformers.json to prepend (query, document); default: its default_prompt_name" },
-  prompt: { type: 'string', describe: 'a prompt text to prepend to every text, as sentence-transformers encode(prompt=...); not with --prompt-name' },
+  'prompt-name': { type: 'string', describe: 'a prompt of config_sentence_transformers.json (e.g. query), else its default' },
+  prompt: { type: 'string', describe: 'a text to prepend to every input (encode(prompt=...))' },
 } as const satisfies Record<string, Options>;
 
 const TRAIN_OPTIONS = {

@@ -39,7 +39,7 @@ describe('exportOnnx errors', () => {
     const cfg = JSON.parse(fs.readFileSync(path.join(src, 'config.json'), 'utf8'));
     fs.writeFileSync(path.join(src, 'config.json'), JSON.stringify({ ...cfg, model_type: 'gpt2' }));
     const out = path.join(tmp, 'out-gpt2');
-    await expect(exportOnnx(src, out)).rejects.toThrow(/config\.json: model_type "gpt2" is not supported \(densetrain reads "bert", "xlm-roberta", "roberta", "distilbert", "mpnet"\)/);
+    await expect(exportOnnx(src, out)).rejects.toThrow(/config\.json: model_type "gpt2" is not supported \(densetrain reads "bert", "xlm-roberta", "roberta", "distilbert", "mpnet", "modernbert"\)/);
     expect(fs.existsSync(out)).toBe(false);
   });
 

@@ -65,7 +65,7 @@ describe('config.json of each architecture', () => {
     expect(() => parseConfig({ ...distil, dim: undefined }, 'x/config.json')).toThrow('x/config.json: "dim" must be a non-negative integer, got undefined');
     const mpnet = readJson(`${FIX}tiny-mpnet/config.json`);
     expect(() => parseConfig({ ...mpnet, relative_attention_num_buckets: 16 }, 'x/config.json')).toThrow('x/config.json: relative_attention_num_buckets 16 is below the 32 buckets MPNet computes');
-    expect(() => parseConfig({ ...mpnet, model_type: 'gpt2' }, 'x/config.json')).toThrow('x/config.json: model_type "gpt2" is not supported (densetrain reads "bert", "xlm-roberta", "roberta", "distilbert", "mpnet")');
+    expect(() => parseConfig({ ...mpnet, model_type: 'gpt2' }, 'x/config.json')).toThrow('x/config.json: model_type "gpt2" is not supported (densetrain reads "bert", "xlm-roberta", "roberta", "distilbert", "mpnet", "modernbert")');
   });
 
   it('checkpoints whose names carry the architecture prefix (distilbert., mpnet.) load', () => {

@@ -152,6 +152,6 @@ describe('save and export', () => {
 describe('the tfjs engine', () => {
   it('refuses ModernBERT with a one-line error pointing at the onnx engine', async () => {
     const { loadModel } = await import('../../src/model/model.js');
-    await expect(loadModel(SRC)).rejects.toThrow(/tiny-modernbert: ModernBERT runs on onnxruntime only, not on the tfjs engine: use --engine onnx \(embed, eval\) or train\.engine onnx$/);
+    await expect(loadModel(SRC)).rejects.toThrow(/tiny-modernbert: modernbert models run on the onnx engine only \(tfjs computes bert, xlm-roberta\); use --engine onnx/);
   });
 });
