@@ -50,8 +50,60 @@ export function bytesToFetch(t: CacheTarget, info: FileDownloadInfoOutput): numb
 export async function fetchIntoCache(t: CacheTarget, info: FileDownloadInfoOutput, access: HubAccess, onBytes: (n: number) => void): Promise<string> {
   const etag = blobName(info.etag);
   const blob = blobPath(t.repoDir, etag);
-  if (!fs.existsSync(blob)) await downloadBlob(t, info, blob, access, onBytes);
+  if (!fs.existsSync(blob)) {
+    await withBlobLock(t, etag, async () => {
+      if (!fs.existsSync(blob)) await downloadBlob(t, info, blob, access, onBytes); // another process may have finished it
+    });
+  }
   return linkSnapshotFile(t.repoDir, t.commit, t.file, etag);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One writer per blob: two processes appending to the same `.incomplete` file would corrupt it.
+ * The lock (`<cache>/.locks/models--ORG--NAME/<etag>.densetrain-lock`, beside Python's own locks)
+ * holds the writer's pid; a lock whose process is gone is taken over.
+ */
+async function withBlobLock(t: CacheTarget, etag: string, fn: () => Promise<void>): Promise<void> {
+  const lock = path.join(path.dirname(t.repoDir), '.locks', path.basename(t.repoDir), `${etag}.densetrain-lock`);
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  for (let told = false; ; ) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder = NaN;
+    let age = 0;
+    try {
+      holder = Number(fs.readFileSync(lock, 'utf8'));
+      age = Date.now() - fs.statSync(lock).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    // A lock without a pid is one being written, unless it has been so for seconds.
+    if (Number.isInteger(holder) && holder > 0 ? !alive(holder) : age > 5000) {
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (!told) process.stderr.write(`${t.repo}: another process (pid ${holder}) is downloading ${t.file}; waiting for it\n`);
+    told = true;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  try {
+    await fn();
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }
 
 async function downloadBlob(t: CacheTarget, info: FileDownloadInfoOutput, blob: string, access: HubAccess, onBytes: (n: number) => void): Promise<void> {

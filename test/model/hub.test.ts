@@ -2,11 +2,13 @@
 // (test/helpers/hub-server.ts), requests counted; nothing here touches the real network.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { downloadProgress } from '../../src/model/download-progress.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { resolveModel } from '../../src/model/hub.js';
 import { type Files, GOOD_TOKEN, gitBlobSha1, type HubServer, readTree, sha256, startHubServer } from '../helpers/hub-server.js';
@@ -216,5 +218,47 @@ describe('Hub ids as models', () => {
     expect(await resolveModel('./models/x')).toBe('./models/x');
     expect(await resolveModel('a/b/c')).toBe('a/b/c');
     expect(server.requests).toEqual([]);
+  });
+
+  it('waits for another process downloading the same blob; takes over the lock of one that is gone', async () => {
+    const lockDir = path.join(home, 'hub', '.locks', 'models--org--tiny-bert');
+    const lock = path.join(lockDir, `${sha256(tinyBert['model.safetensors'])}.densetrain-lock`);
+    fs.mkdirSync(lockDir, { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!; // exited: its lock is stale
+    fs.writeFileSync(lock, String(dead));
+    await resolveModel('org/tiny-bert');
+    expect(fs.existsSync(lock)).toBe(false);
+
+    fs.rmSync(path.join(home, 'hub', 'models--org--tiny-bert'), { recursive: true });
+    fs.writeFileSync(lock, String(process.ppid)); // a live process holds it
+    const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      let settled = false;
+      const pending = resolveModel('org/tiny-bert').finally(() => (settled = true));
+      await new Promise((ok) => setTimeout(ok, 600));
+      expect(settled).toBe(false);
+      expect(err.mock.calls.map((c) => String(c[0])).join('')).toContain(`org/tiny-bert: another process (pid ${process.ppid}) is downloading model.safetensors; waiting for it`);
+      fs.rmSync(lock);
+      expect(fs.readFileSync(path.join(await pending, 'model.safetensors')).equals(tinyBert['model.safetensors'])).toBe(true);
+    } finally {
+      err.mockRestore();
+    }
+  });
+
+  it('the progress bar: bytes of the total on a terminal, nothing on a pipe', () => {
+    const out: string[] = [];
+    const stream = (isTTY: boolean) => ({ isTTY, write: (s: string) => out.push(s) }) as unknown as NodeJS.WriteStream;
+    const bar = downloadProgress('downloading org/x', 4e6, stream(true));
+    bar.add(1e6);
+    bar.add(3e6);
+    bar.done();
+    expect(out[0]).toMatch(/^\rdownloading org\/x \[#{8}\.{22}\] 1\.0\/4\.0 MB [\d.]+ MB\/s {2}$/);
+    expect(out[1]).toMatch(/^\rdownloading org\/x \[#{30}\] 4\.0\/4\.0 MB/);
+    expect(out.at(-1)).toBe('\r\x1b[K');
+    out.length = 0;
+    const quiet = downloadProgress('downloading org/x', 4e6, stream(false));
+    quiet.add(4e6);
+    quiet.done();
+    expect(out).toEqual([]);
   });
 });
