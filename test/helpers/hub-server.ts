@@ -61,13 +61,14 @@ export async function startHubServer(repos: Record<string, ServedRepo>): Promise
   const requests: ServedRequest[] = [];
   const cutAfter = new Map<string, number>();
 
-  /** The repo and commit a request may read, or undefined after refusing it. */
-  function authorize(req: http.IncomingMessage, res: http.ServerResponse, repoName: string, rev: string): { repo: ServedRepo; commit: string } | undefined {
+  /** The repo and commit a request may read, or undefined after refusing it. A gated repo's
+   * metadata is public, as on the Hub; its files are not. */
+  function authorize(req: http.IncomingMessage, res: http.ServerResponse, repoName: string, rev: string, files: boolean): { repo: ServedRepo; commit: string } | undefined {
     const repo = repos[repoName];
     const auth = req.headers.authorization;
     if (!repo) return void refuse(res, auth ? 404 : 401, 'RepoNotFound', 'Repository not found');
     if (repo.access === 'private' && auth !== `Bearer ${GOOD_TOKEN}`) return void refuse(res, 401, 'RepoNotFound', 'Repository not found');
-    if (repo.access === 'gated' && auth !== `Bearer ${GOOD_TOKEN}`) {
+    if (repo.access === 'gated' && files && auth !== `Bearer ${GOOD_TOKEN}`) {
       return void refuse(res, auth ? 403 : 401, 'GatedRepo', `Access to model ${repoName} is restricted. You must have access to it and be authenticated to access it. Please log in.`);
     }
     const commit = repo.refs[rev] ?? (repo.commits[rev] ? rev : undefined);
@@ -80,7 +81,7 @@ export async function startHubServer(repos: Record<string, ServedRepo>): Promise
     const url = new URL(req.url ?? '/', 'http://x');
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/(.+)$/.exec(url.pathname);
     if (api) {
-      const ok = authorize(req, res, api[1], decodeURIComponent(api[2]));
+      const ok = authorize(req, res, api[1], decodeURIComponent(api[2]), false);
       if (!ok) return;
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({
@@ -92,7 +93,7 @@ export async function startHubServer(repos: Record<string, ServedRepo>): Promise
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (!resolve) return refuse(res, 404, 'NotFound', 'Not found');
-    const ok = authorize(req, res, resolve[1], decodeURIComponent(resolve[2]));
+    const ok = authorize(req, res, resolve[1], decodeURIComponent(resolve[2]), true);
     if (!ok) return;
     const file = decodeURIComponent(resolve[3]);
     const body = ok.repo.commits[ok.commit][file];

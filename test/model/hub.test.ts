@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { downloadProgress } from '../../src/model/download-progress.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { resolveModel } from '../../src/model/hub.js';
+import { neededFiles } from '../../src/model/hub-files.js';
 import { type Files, GOOD_TOKEN, gitBlobSha1, type HubServer, readTree, sha256, startHubServer } from '../helpers/hub-server.js';
 
 const FIXTURE = path.resolve('test/fixtures/tiny-bert');
@@ -260,5 +261,20 @@ describe('Hub ids as models', () => {
     quiet.add(4e6);
     quiet.done();
     expect(out).toEqual([]);
+  });
+
+  it('picks the shards a safetensors index names, and the files of module folders but their .bin', () => {
+    const siblings = ['config.json', 'tokenizer.json', 'vocab.txt', 'README.md', 'pytorch_model.bin', 'model.safetensors.index.json',
+      'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.fp16.safetensors', 'modules.json',
+      '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/model.safetensors', '2_Dense/pytorch_model.bin', 'onnx/config.json', 'onnx/model.onnx'];
+    const index = { weight_map: { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors', c: 'model-00001-of-00002.safetensors' } };
+    const modules = [{ path: '' }, { path: '1_Pooling' }, { path: '2_Dense/' }];
+    expect(neededFiles('o/n', siblings, modules, index).sort()).toEqual([
+      '1_Pooling/config.json', '2_Dense/config.json', '2_Dense/model.safetensors', 'config.json', 'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors', 'model.safetensors.index.json', 'modules.json', 'tokenizer.json', 'vocab.txt',
+    ]);
+    expect(() => neededFiles('o/n', siblings.filter((f) => !f.startsWith('model-00002')), modules, index)).toThrow(
+      'o/n: model.safetensors.index.json names model-00002-of-00002.safetensors, which the repository does not have',
+    );
   });
 });
