@@ -7,16 +7,22 @@ export class HubUnreachable extends Error {}
 /**
  * fetch for the Hub client: a failed connection becomes HubUnreachable, and the Hub's
  * X-Error-Code of the last refused request is kept (RepoNotFound, RevisionNotFound, GatedRepo).
+ * Metadata requests (the API, a file's first byte) give up after HF_HUB_ETAG_TIMEOUT seconds (10,
+ * as Python's), so that a network that drops packets falls back to the cache instead of hanging.
  */
-export function hubFetch(hubUrl: string): { fetch: typeof fetch; lastErrorCode: () => string | undefined } {
+export function hubFetch(hubUrl: string, env: NodeJS.ProcessEnv = process.env): { fetch: typeof fetch; lastErrorCode: () => string | undefined } {
   let code: string | undefined;
+  const timeoutS = Number(env.HF_HUB_ETAG_TIMEOUT) > 0 ? Number(env.HF_HUB_ETAG_TIMEOUT) : 10;
   const wrapped = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const url = String(input instanceof Request ? input.url : input);
+    const metadata = url.includes('/api/') || new Headers(init?.headers).get('range') === 'bytes=0-0';
     let res: Response;
     try {
-      res = await fetch(input, init);
+      res = await fetch(input, { ...init, signal: init?.signal ?? (metadata ? AbortSignal.timeout(timeoutS * 1000) : undefined) });
     } catch (e) {
       const cause = (e as Error).cause as NodeJS.ErrnoException | undefined;
-      throw new HubUnreachable(`cannot reach ${hubUrl} (${cause?.code ?? cause?.message ?? (e as Error).message})`);
+      const why = (e as Error).name === 'TimeoutError' ? `no answer in ${timeoutS} s` : cause?.code ?? cause?.message ?? (e as Error).message;
+      throw new HubUnreachable(`cannot reach ${hubUrl} (${why})`);
     }
     if (!res.ok) code = res.headers.get('x-error-code') ?? undefined;
     return res;

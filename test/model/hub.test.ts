@@ -49,7 +49,7 @@ afterAll(() => server.close());
 
 beforeEach(() => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'hf-home-'));
-  for (const k of ['HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_TOKEN_PATH', 'HF_HUB_OFFLINE']) delete process.env[k];
+  for (const k of ['HF_HUB_CACHE', 'HUGGINGFACE_HUB_CACHE', 'HF_TOKEN', 'HUGGING_FACE_HUB_TOKEN', 'HF_TOKEN_PATH', 'HF_HUB_OFFLINE', 'HF_HUB_ETAG_TIMEOUT']) delete process.env[k];
   process.env.HF_HOME = home;
   process.env.HF_ENDPOINT = server.url;
   server.requests.length = 0;
@@ -171,6 +171,20 @@ describe('Hub ids as models', () => {
     process.env.HF_ENDPOINT = `http://127.0.0.1:${port}`;
     expect(await resolveModel('org/tiny-bert')).toBe(dir);
     await expect(resolveModel('org/private')).rejects.toThrow(/^org\/private: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) to download the model, and it is not in the Hugging Face cache .*HF_HUB_OFFLINE=1/);
+    // A host that never answers: given up after HF_HUB_ETAG_TIMEOUT seconds, then the cache.
+    const silent = http.createServer(() => {});
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    try {
+      process.env.HF_ENDPOINT = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      process.env.HF_HUB_ETAG_TIMEOUT = '0.5';
+      const started = Date.now();
+      expect(await resolveModel('org/tiny-bert')).toBe(dir);
+      expect(Date.now() - started).toBeLessThan(3000);
+      await expect(resolveModel('org/private')).rejects.toThrow(/^org\/private: cannot reach http:\/\/127\.0\.0\.1:\d+ \(no answer in 0\.5 s\) to download the model/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((ok) => silent.close(() => ok()));
+    }
   });
 
   it('an interrupted download leaves no loadable file and is resumed with a Range request', async () => {
