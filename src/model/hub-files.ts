@@ -19,8 +19,12 @@ const ROOT_FILES = [
 const NEVER = /(\.(bin|onnx|onnx_data|h5|msgpack|ot|pt|pth|ckpt|gguf|tflite|mlmodel|pb)|^README\.md|\.gitattributes)$/i;
 
 export interface ModuleEntry {
+  type?: unknown;
   path?: unknown;
 }
+
+/** The folder of a sentence-transformers module ('' for the root): `./1_Pooling/` -> `1_Pooling`. */
+export const moduleDir = (m: ModuleEntry): string => (typeof m.path === 'string' ? m.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '') : '');
 
 /**
  * The files to fetch from `siblings` (the repository's file list), given the parsed modules.json
@@ -33,8 +37,8 @@ export function neededFiles(repo: string, siblings: string[], modules: ModuleEnt
   if (has.has('model.safetensors.index.json')) out.add('model.safetensors.index.json');
   // sentence-transformers modules in subfolders (1_Pooling/config.json, 2_Dense/...).
   for (const m of modules ?? []) {
-    const dir = typeof m.path === 'string' ? m.path.replace(/^\.?\/?|\/$/g, '') : '';
-    if (dir === '') continue;
+    const dir = moduleDir(m);
+    if (dir === '' || dir === '.') continue;
     for (const f of siblings) if (f.startsWith(`${dir}/`) && !NEVER.test(f)) out.add(f);
   }
   return [...out];

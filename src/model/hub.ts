@@ -9,7 +9,7 @@ import { downloadProgress } from './download-progress.js';
 import { hasSnapshotFile, hfHome, hubCacheDir, readRef, repoCacheDir, snapshotDir, writeRef } from './hub-cache.js';
 import { bytesToFetch, fetchIntoCache, type HubAccess } from './hub-download.js';
 import { explainHubError, hubFetch, HubUnreachable, type RefusalContext } from './hub-errors.js';
-import { METADATA_FILES, type ModuleEntry, neededFiles } from './hub-files.js';
+import { METADATA_FILES, moduleDir, type ModuleEntry, neededFiles } from './hub-files.js';
 import { type HubId, isCommitHash, parseHubId } from './hub-id.js';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
@@ -19,6 +19,9 @@ export async function resolveModel(pathOrId: string): Promise<string> {
   const id = parseHubId(pathOrId);
   return id ? downloadModel(id) : pathOrId;
 }
+
+/** A repository file name that stays inside the snapshot folder. */
+const isSafeName = (f: string): boolean => f !== '' && !path.isAbsolute(f) && !f.split(/[\\/]/).some((p) => p === '..' || /^[A-Za-z]:/.test(p));
 
 /** Python's reading of a boolean environment variable. */
 const isTrue = (v: string | undefined): boolean => ['1', 'ON', 'YES', 'TRUE'].includes((v ?? '').trim().toUpperCase());
@@ -48,10 +51,13 @@ export async function downloadModel(id: HubId, env: NodeJS.ProcessEnv = process.
   try {
     const info = await modelInfo({ name: id.repo, revision: id.revision, additionalFields: ['sha', 'filePaths'], ...access });
     const commit = info.sha;
-    const siblings = info.filePaths ?? [];
+    if (typeof commit !== 'string' || !isCommitHash(commit)) throw new Error(`${id.text}: ${hubUrl} did not say which commit "${id.revision}" is (no "sha" in its answer); is HF_ENDPOINT a Hugging Face Hub?`);
+    const siblings = (info.filePaths ?? []).filter(isSafeName);
     const target = { repo: id.repo, repoDir, commit };
     const first = await fetchFiles(id, target, METADATA_FILES.filter((f) => siblings.includes(f)), access);
-    const files = neededFiles(id.repo, siblings, readJson(repoDir, commit, 'modules.json') as ModuleEntry[] | undefined, readJson(repoDir, commit, 'model.safetensors.index.json') as never);
+    const modules = readJson(repoDir, commit, 'modules.json') as ModuleEntry[] | undefined;
+    const index = readJson(repoDir, commit, 'model.safetensors.index.json') as { weight_map?: Record<string, string> } | undefined;
+    const files = neededFiles(id.repo, siblings, modules, index);
     const rest = await fetchFiles(id, target, files, access);
     writeRef(repoDir, id.revision, commit); // last: a ref points only at a complete snapshot
     const [n, bytes] = [first.files + rest.files, first.bytes + rest.bytes];
@@ -111,10 +117,10 @@ function missingFile(repoDir: string, commit: string): string | undefined {
   const index = has('model.safetensors.index.json') ? (readJson(repoDir, commit, 'model.safetensors.index.json') as { weight_map?: Record<string, string> }) : undefined;
   const weights = index ? [...new Set(Object.values(index.weight_map ?? {}))] : ['model.safetensors'];
   for (const f of weights) if (!has(f)) return f;
-  const modules = (has('modules.json') ? readJson(repoDir, commit, 'modules.json') : []) as { type?: unknown; path?: unknown }[];
+  const modules = (has('modules.json') ? readJson(repoDir, commit, 'modules.json') : []) as ModuleEntry[];
   for (const m of Array.isArray(modules) ? modules : []) {
-    const dir = typeof m.path === 'string' ? m.path.replace(/^\.?\/?|\/$/g, '') : '';
-    if (dir !== '' && String(m.type).endsWith('Pooling') && !has(`${dir}/config.json`)) return `${dir}/config.json`;
+    const dir = moduleDir(m);
+    if (dir !== '' && dir !== '.' && String(m.type).endsWith('Pooling') && !has(`${dir}/config.json`)) return `${dir}/config.json`;
   }
   return undefined;
 }

@@ -42,6 +42,10 @@ beforeAll(async () => {
     'org/tiny-bert': { refs: { main: MAIN, v1: V1 }, commits: { [MAIN]: { ...tinyBert, ...EXTRAS }, [V1]: { ...tinyBert, 'model.safetensors': step1Weights } } },
     'org/private': { refs: { main: MAIN }, commits: { [MAIN]: tinyBert }, access: 'private' },
     'org/gated': { refs: { main: MAIN }, commits: { [MAIN]: tinyBert }, access: 'gated' },
+    'org/escape': {
+      refs: { main: MAIN },
+      commits: { [MAIN]: { ...tinyBert, 'modules.json': Buffer.from(JSON.stringify([{ path: '', type: 'Transformer' }, { path: 'x/../../y', type: 'Pooling' }])), 'x/../../y/config.json': Buffer.from('{}') } },
+    },
     'org/torch-only': { refs: { main: MAIN }, commits: { [MAIN]: { ...noWeights, 'pytorch_model.bin': Buffer.from('torch') } } },
   });
 });
@@ -290,5 +294,12 @@ describe('Hub ids as models', () => {
     expect(() => neededFiles('o/n', siblings.filter((f) => !f.startsWith('model-00002')), modules, index)).toThrow(
       'o/n: model.safetensors.index.json names model-00002-of-00002.safetensors, which the repository does not have',
     );
+  });
+
+  it('a file name that would leave the snapshot folder is neither fetched nor written', async () => {
+    const dir = await resolveModel('org/escape');
+    expect(fileRequests().some((r) => r.url.includes('y/config.json'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, '..', 'y'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'config.json'))).toBe(true);
   });
 });
