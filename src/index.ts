@@ -2,6 +2,7 @@
 export { initBackend, describeBackend, type BackendInfo, type BackendChoice } from './engine/backend.js';
 export { loadModel, modelFromFolder, type SentenceModel, type EncodeOptions } from './model/model.js';
 export { readModelFolder, type ModelFolder, type PoolingMode, type FolderOptions } from './model/folder.js';
+export { resolveModel } from './model/hub.js';
 export { saveModelFolder } from './model/save.js';
 export { loadTokenizer, type TextTokenizer, type TokenBatch } from './model/tokenizer.js';
 export { loadRecipe, type Recipe } from './train/recipe.js';
