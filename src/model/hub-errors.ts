@@ -55,7 +55,7 @@ export function explainHubError(e: unknown, c: RefusalContext): unknown {
   }
   if (c.errorCode === 'RevisionNotFound') return new Error(`${c.text}: the model has no revision "${c.revision}" on ${c.hubUrl} (a branch, tag or commit of ${page})`);
   if (e.statusCode === 401) {
-    return new Error(`${c.text}: ${c.hubUrl} refused access (401): no such model, or a private or gated one; ${tokenHint}`);
+    return new Error(`${c.text}: no such local folder, and ${c.hubUrl} refused access (401): no such model, or a private or gated one; ${tokenHint}`);
   }
   if (e.statusCode === 404) {
     return new Error(`${c.text}: no such local folder, and no model ${c.repo}${c.revision !== 'main' ? ` at revision "${c.revision}"` : ''} on ${c.hubUrl}${c.hasToken ? '' : ' (if it is private, set HF_TOKEN)'}`);

@@ -70,7 +70,7 @@ export async function downloadModel(id: HubId, env: NodeJS.ProcessEnv = process.
         process.stderr.write(`${id.text}: ${e.message}; using the cached snapshot ${commit.slice(0, 12)} (set HF_HUB_OFFLINE=1 to skip the check)\n`);
         return snapshotDir(repoDir, commit);
       }
-      throw new Error(`${id.text}: ${e.message} to download the model, and it is not in the Hugging Face cache (${repoDir}); check the network or HF_ENDPOINT (with HF_HUB_OFFLINE=1 only cached models are used)`);
+      throw new Error(`${id.text}: no such local folder; ${e.message} to download the model, and it is not in the Hugging Face cache (${repoDir}); check the network or HF_ENDPOINT (with HF_HUB_OFFLINE=1 only cached models are used)`);
     }
     throw explainHubError(e, context());
   }
@@ -129,7 +129,7 @@ function missingFile(repoDir: string, commit: string): string | undefined {
 function cachedSnapshot(id: HubId, repoDir: string, why: string): string {
   const commit = isCommitHash(id.revision) ? id.revision : readRef(repoDir, id.revision);
   if (!commit || !fs.existsSync(snapshotDir(repoDir, commit))) {
-    throw new Error(`${id.text}: not in the Hugging Face cache (${repoDir}${commit ? '' : `, no refs/${id.revision}`}) and ${why}, so nothing is downloaded; run once with network access (HF_HUB_OFFLINE unset) to download it`);
+    throw new Error(`${id.text}: no such local folder, and not in the Hugging Face cache (${repoDir}${commit ? '' : `, no refs/${id.revision}`}) and ${why}, so nothing is downloaded; run once with network access (HF_HUB_OFFLINE unset) to download it`);
   }
   const missing = missingFile(repoDir, commit);
   if (missing) throw new Error(`${id.text}: the cached snapshot ${snapshotDir(repoDir, commit)} lacks ${missing} (a download did not finish) and ${why}; run once with network access to complete it`);

@@ -68,6 +68,6 @@ describe('Hub ids in the commands', () => {
   });
 
   it('an unknown id is the one-line error of the command', async () => {
-    await expect(main(['embed', '--model', 'org/nope', '--input', path.join(tmp, 'x.jsonl'), '--output', path.join(tmp, 'y.jsonl')])).rejects.toThrow(/^org\/nope: http:\/\/127\.0\.0\.1:\d+ refused access \(401\)/);
+    await expect(main(['embed', '--model', 'org/nope', '--input', path.join(tmp, 'x.jsonl'), '--output', path.join(tmp, 'y.jsonl')])).rejects.toThrow(/^org\/nope: no such local folder, and http:\/\/127\.0\.0\.1:\d+ refused access \(401\)/);
   });
 });

@@ -127,7 +127,7 @@ describe('Hub ids as models', () => {
   });
 
   it('a private model: 401 says to set HF_TOKEN; HF_TOKEN (or the saved login token) is sent with every request', async () => {
-    await expect(resolveModel('org/private')).rejects.toThrow(/^org\/private: http:\/\/127\.0\.0\.1:\d+ refused access \(401\): no such model, or a private or gated one; set HF_TOKEN to an access token/);
+    await expect(resolveModel('org/private')).rejects.toThrow(/^org\/private: no such local folder, and http:\/\/127\.0\.0\.1:\d+ refused access \(401\): no such model, or a private or gated one; set HF_TOKEN to an access token/);
     process.env.HF_TOKEN = GOOD_TOKEN;
     server.requests.length = 0;
     expect(listTree(await resolveModel('org/private'))).toEqual(NEEDED);
@@ -156,7 +156,7 @@ describe('Hub ids as models', () => {
 
   it('offline (HF_HUB_OFFLINE=1): the cached snapshot through refs/, no request; a clear error when not cached', async () => {
     process.env.HF_HUB_OFFLINE = '1';
-    await expect(resolveModel('org/tiny-bert')).rejects.toThrow(/^org\/tiny-bert: not in the Hugging Face cache .* and HF_HUB_OFFLINE is set, so nothing is downloaded; run once with network access/);
+    await expect(resolveModel('org/tiny-bert')).rejects.toThrow(/^org\/tiny-bert: no such local folder, and not in the Hugging Face cache .* and HF_HUB_OFFLINE is set, so nothing is downloaded; run once with network access/);
     expect(server.requests).toEqual([]);
     delete process.env.HF_HUB_OFFLINE;
     const dir = await resolveModel('org/tiny-bert@v1');
@@ -174,7 +174,7 @@ describe('Hub ids as models', () => {
     const dir = await resolveModel('org/tiny-bert');
     process.env.HF_ENDPOINT = `http://127.0.0.1:${port}`;
     expect(await resolveModel('org/tiny-bert')).toBe(dir);
-    await expect(resolveModel('org/private')).rejects.toThrow(/^org\/private: cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) to download the model, and it is not in the Hugging Face cache .*HF_HUB_OFFLINE=1/);
+    await expect(resolveModel('org/private')).rejects.toThrow(/^org\/private: no such local folder; cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\) to download the model, and it is not in the Hugging Face cache .*HF_HUB_OFFLINE=1/);
     // A host that never answers: given up after HF_HUB_ETAG_TIMEOUT seconds, then the cache.
     const silent = http.createServer(() => {});
     await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
@@ -184,7 +184,7 @@ describe('Hub ids as models', () => {
       const started = Date.now();
       expect(await resolveModel('org/tiny-bert')).toBe(dir);
       expect(Date.now() - started).toBeLessThan(3000);
-      await expect(resolveModel('org/private')).rejects.toThrow(/^org\/private: cannot reach http:\/\/127\.0\.0\.1:\d+ \(no answer in 0\.5 s\) to download the model/);
+      await expect(resolveModel('org/private')).rejects.toThrow(/^org\/private: no such local folder; cannot reach http:\/\/127\.0\.0\.1:\d+ \(no answer in 0\.5 s\) to download the model/);
     } finally {
       silent.closeAllConnections();
       await new Promise<void>((ok) => silent.close(() => ok()));
