@@ -1,5 +1,5 @@
 // The Hub's refusals and an unreachable Hub as one line each that says what to do.
-import { HubApiError } from '@huggingface/hub';
+import { HubApiError, InvalidApiResponseFormatError } from '@huggingface/hub';
 
 /** A request that never got an answer (no network, DNS, refused connection). */
 export class HubUnreachable extends Error {}
@@ -44,6 +44,10 @@ export interface RefusalContext {
 export function explainHubError(e: unknown, c: RefusalContext): unknown {
   if (e instanceof TypeError && /access token must start with 'hf_'/.test(e.message)) {
     return new Error(`${c.text}: HF_TOKEN is not a Hugging Face access token (those start with hf_; see https://huggingface.co/settings/tokens)`);
+  }
+  // An answer the client cannot read (a web page where JSON was due, no ETag): not a Hub.
+  if (e instanceof SyntaxError || e instanceof InvalidApiResponseFormatError) {
+    return new Error(`${c.text}: ${c.hubUrl} did not answer as a Hugging Face Hub does (${e.message.split('\n')[0]}); check HF_ENDPOINT`);
   }
   if (!(e instanceof HubApiError)) return e;
   const page = `${c.hubUrl}/${c.repo}`;

@@ -302,4 +302,18 @@ describe('Hub ids as models', () => {
     expect(fs.existsSync(path.join(dir, '..', 'y'))).toBe(false);
     expect(fs.existsSync(path.join(dir, 'config.json'))).toBe(true);
   });
+
+  it('an HF_ENDPOINT that is not a Hub is one line, not an internal error', async () => {
+    const page = http.createServer((_req, res) => res.end('<html>a web page</html>'));
+    await new Promise<void>((ok) => page.listen(0, '127.0.0.1', ok));
+    try {
+      process.env.HF_ENDPOINT = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+      const err = await resolveModel('org/tiny-bert').catch((e: Error) => e);
+      expect(err).toBeInstanceOf(Error);
+      expect(err.constructor).toBe(Error); // not a SyntaxError, which the CLI reports as a bug
+      expect((err as Error).message).toMatch(/^org\/tiny-bert: http:\/\/127\.0\.0\.1:\d+ did not answer as a Hugging Face Hub does \(.*\); check HF_ENDPOINT$/);
+    } finally {
+      await new Promise<void>((ok) => page.close(() => ok()));
+    }
+  });
 });
