@@ -1,5 +1,5 @@
 // Hub ids through the commands (main, in-process) against the local Hub stand-in: embed, train
-// (model.path) and check-data take `ORG/NAME` as they take a folder.
+// (model.path), check-data and export take `ORG/NAME` as they take a folder.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,6 +65,14 @@ describe('Hub ids in the commands', () => {
     const checked = await run(['check-data', ...common, '--train.batch_size', '4']);
     expect(checked.code).toBe(0);
     expect(JSON.parse(checked.log.at(-1)!)).toMatchObject({ records: 24, skipped: 0 });
+  });
+
+  it('export --model ORG/NAME writes a folder of plain files, no links into the cache', async () => {
+    const out = path.join(tmp, 'exported');
+    const { code } = await run(['export', '--model', 'org/tiny-bert', '--output', out, '--backend', 'wasm']);
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(out, 'onnx', 'model.onnx'))).toBe(true);
+    for (const f of ['config.json', 'tokenizer.json', 'modules.json', '1_Pooling/config.json']) expect(fs.lstatSync(path.join(out, f)).isFile(), f).toBe(true);
   });
 
   it('an unknown id is the one-line error of the command', async () => {
