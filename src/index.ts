@@ -14,6 +14,7 @@ export { initBackend, describeBackend, type BackendInfo, type BackendChoice } fr
 export { loadOnnxModel, type OnnxEncoder, type OnnxEncodeOptions } from './engine/onnx-encoder.js';
 export type { EncodeOptions } from './model/model.js';
 export { readModelFolder, type ModelFolder, type PoolingMode, type FolderOptions } from './model/folder.js';
+export { resolveModel } from './model/hub.js';
 export { saveModelFolder } from './model/save.js';
 export { loadTokenizer, type TextTokenizer, type TokenBatch } from './model/tokenizer.js';
 export { loadRecipe, resolveRecipe, type Recipe, type RecipeInput } from './train/recipe.js';

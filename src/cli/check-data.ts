@@ -2,6 +2,7 @@
 // pipeline (read, validate, sample negatives, batch, tokenize) without training. It writes nothing:
 // skipped records are counted, not logged, so a run's rejected.jsonl in output_dir stays as it is.
 import { openTrainingStream } from '../data/stream.js';
+import { resolveModel } from '../model/hub.js';
 import type { Recipe } from '../train/recipe.js';
 
 export interface CheckDataSummary {
@@ -14,7 +15,7 @@ export interface CheckDataSummary {
 
 export async function checkData(recipe: Recipe): Promise<CheckDataSummary> {
   // one epoch, whatever the recipe trains for
-  const once: Recipe = { ...recipe, train: { ...recipe.train, epochs: 1, max_steps: null } };
+  const once: Recipe = { ...recipe, model: { ...recipe.model, path: await resolveModel(recipe.model.path) }, train: { ...recipe.train, epochs: 1, max_steps: null } };
   const stream = openTrainingStream(once, { rejects: null });
   const started = performance.now();
   let batches = 0;

@@ -13,6 +13,7 @@ import { checkData } from './check-data.js';
 import { RECIPE_SECTIONS, loadRecipe, recipeKeys } from '../train/recipe.js';
 import { train } from '../train/trainer.js';
 import { exportOnnx } from '../export/export.js';
+import { resolveModel } from '../model/hub.js';
 import { didYouMean, formatError } from '../errors.js';
 import { exitOnInterrupt, setInterruptNote, trainInterruptNote } from './interrupt.js';
 
@@ -45,7 +46,7 @@ const ENCODE_ENGINE = {
 
 const EMBED_OPTIONS = {
   ...BACKEND_OPTION,
-  model: { type: 'string', demandOption: true, describe: 'model folder (sentence-transformers or Hugging Face)' },
+  model: { type: 'string', demandOption: true, describe: 'model folder (sentence-transformers or Hugging Face) or Hugging Face Hub id ORG/NAME[@revision]' },
   input: { type: 'string', demandOption: true, describe: 'input file (.gz too): JSONL objects with a "text" field, or plain text, one text per line' },
   'input-format': { choices: INPUT_FORMATS, default: 'auto' as const, describe: 'auto: JSONL when every non-empty line is a JSON object (always for .jsonl), plain text when none is' },
   output: { type: 'string', demandOption: true, describe: 'output JSONL, one {"embedding": [...]} per input line (not the input file)' },
@@ -68,7 +69,7 @@ const CHECK_DATA_OPTIONS = {
 
 const EXPORT_OPTIONS = {
   ...BACKEND_OPTION,
-  model: { type: 'string', demandOption: true, describe: 'model folder' },
+  model: { type: 'string', demandOption: true, describe: 'model folder or Hugging Face Hub id ORG/NAME[@revision]' },
   output: { type: 'string', demandOption: true, describe: 'output folder (a complete model folder): new, empty, or an earlier export' },
   opset: { requiresArg: true, default: 17, coerce: intAtLeast('opset', 1), describe: 'ONNX opset (17-23)' },
   quantize: { choices: ['int8'] as const, describe: 'also write onnx/model_int8.onnx (int8 Linear layers) and report its accuracy cost' },
@@ -77,7 +78,7 @@ const EXPORT_OPTIONS = {
 
 const EVAL_OPTIONS = {
   ...BACKEND_OPTION,
-  model: { type: 'string', demandOption: true, describe: 'model folder' },
+  model: { type: 'string', demandOption: true, describe: 'model folder or Hugging Face Hub id ORG/NAME[@revision]' },
   data: { type: 'string', demandOption: true, describe: 'BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv' },
   split: { type: 'string', default: 'test', describe: 'which qrels/<split>.tsv to score' },
   engine: ENCODE_ENGINE,
@@ -87,7 +88,7 @@ const EVAL_OPTIONS = {
 } as const satisfies Record<string, Options>;
 
 const SCORE_OPTIONS = {
-  model: { type: 'string', demandOption: true, describe: 'cross-encoder folder (Hugging Face BertForSequenceClassification or XLMRobertaForSequenceClassification, one label)' },
+  model: { type: 'string', demandOption: true, describe: 'cross-encoder folder (Hugging Face BertForSequenceClassification or XLMRobertaForSequenceClassification, one label) or Hugging Face Hub id ORG/NAME[@revision]' },
   input: { type: 'string', demandOption: true, describe: 'input .jsonl or .jsonl.gz, one {"query": ..., "document": ...} object per line (other fields are kept)' },
   output: { type: 'string', demandOption: true, describe: 'output .jsonl: each input record plus "logit" and "score", in input order' },
   'query-column': { type: 'string', default: 'query', describe: 'field holding the query' },
@@ -97,13 +98,13 @@ const SCORE_OPTIONS = {
 } as const satisfies Record<string, Options>;
 
 const MINE_OPTIONS = {
-  model: { type: 'string', demandOption: true, describe: 'bi-encoder model folder (dense search, and the scores without --cross-encoder)' },
+  model: { type: 'string', demandOption: true, describe: 'bi-encoder model folder or Hugging Face Hub id ORG/NAME[@revision] (dense search, and the scores without --cross-encoder)' },
   data: { type: 'string', demandOption: true, describe: '(query, positive) records: .jsonl, .jsonl.gz, .parquet, .arrow or a BEIR folder (qrels/train.tsv)' },
   corpus: { type: 'string', array: true, describe: 'candidate documents: JSONL with "text" (and "title", as a BEIR corpus.jsonl) or a BEIR folder; the positives are always added. Default: the positives' },
   output: { type: 'string', demandOption: true, describe: 'output JSONL, appended as queries are mined; OUTPUT.mine.json records the arguments for a resume' },
   'first-stage': { choices: ['dense', 'bm25', 'hybrid'] as const, default: 'dense' as const, describe: 'candidate search: bi-encoder cosine, BM25 (Lucene formula, k1 1.2, b 0.75), or both by reciprocal rank fusion (k 60)' },
   'top-k': { requiresArg: true, coerce: intAtLeast('top-k', 1), describe: 'first-stage candidates per query (default: range-max + the most positives a query has, as sentence-transformers)' },
-  'cross-encoder': { type: 'string', describe: 'cross-encoder folder (one label): rescores candidates and positives; its scores are then the ones filtered and written' },
+  'cross-encoder': { type: 'string', describe: 'cross-encoder folder or Hugging Face Hub id ORG/NAME[@revision] (one label): rescores candidates and positives; its scores are then the ones filtered and written' },
   'range-min': { requiresArg: true, default: 0, coerce: intAtLeast('range-min', 0), describe: 'skip this many best remaining candidates' },
   'range-max': { requiresArg: true, coerce: intAtLeast('range-max', 1), describe: 'consider only the best this many remaining candidates (default: --top-k if given, else 200)' },
   'max-score': { type: 'number', requiresArg: true, describe: 'drop candidates scoring above this' },
@@ -219,11 +220,12 @@ export async function main(argv: string[]): Promise<number> {
       'Embed texts with a model folder (JSONL `text` field, or one text per line) into JSONL',
       (y) => y.options(EMBED_OPTIONS),
       async (a) => {
-        const engine = resolveEncodeEngine(a.engine, a.model);
+        const model = await resolveModel(a.model); // a Hub id is downloaded before its config is read
+        const engine = resolveEncodeEngine(a.engine, model);
         if (engine === 'tfjs') await startBackend(a.backend);
         else console.log('densetrain: onnxruntime-node on CPU');
         const n = await embedFile({
-          model: a.model, input: a.input, output: a.output, engine, batchSize: a['batch-size'],
+          model, input: a.input, output: a.output, engine, batchSize: a['batch-size'],
           promptName: a['prompt-name'], prompt: a.prompt, inputFormat: a['input-format'],
         });
         console.log(`embedded ${n} texts -> ${a.output}`);
@@ -235,7 +237,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) => y.options(SCORE_OPTIONS),
       async (a) => {
         console.log('densetrain: onnxruntime-node on CPU');
-        const n = await scoreFile({ model: a.model, input: a.input, output: a.output, queryColumn: a['query-column'], documentColumn: a['document-column'], batchSize: a['batch-size'], maxLength: a['max-length'] });
+        const n = await scoreFile({ model: await resolveModel(a.model), input: a.input, output: a.output, queryColumn: a['query-column'], documentColumn: a['document-column'], batchSize: a['batch-size'], maxLength: a['max-length'] });
         console.log(`scored ${n} pairs -> ${a.output}`);
       },
     )
@@ -269,7 +271,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) => y.options(EXPORT_OPTIONS),
       async (a) => {
         await startBackend(a.backend);
-        const r = await exportOnnx(a.model, a.output, { opset: a.opset, quantize: a.quantize, overwrite: a.overwrite });
+        const r = await exportOnnx(await resolveModel(a.model), a.output, { opset: a.opset, quantize: a.quantize, overwrite: a.overwrite });
         console.log(`wrote ${r.onnxPath} (max abs difference ${r.maxAbsDiff.toExponential(2)} vs ${r.checkedAgainst === 'tfjs' ? 'the tfjs encoder' : 'the in-memory graph'})`);
         if (r.int8) console.log(`wrote ${r.int8.onnxPath} (max abs difference ${r.int8.maxAbsDiff.toExponential(2)}, min cosine ${r.int8.minCosine.toFixed(6)} vs float32)`);
       },
@@ -279,10 +281,11 @@ export async function main(argv: string[]): Promise<number> {
       'Retrieval metrics on a BEIR folder (exact cosine search), as sentence-transformers InformationRetrievalEvaluator',
       (y) => y.options(EVAL_OPTIONS),
       async (a) => {
-        const engine = resolveEncodeEngine(a.engine, a.model);
+        const model = await resolveModel(a.model);
+        const engine = resolveEncodeEngine(a.engine, model);
         if (engine === 'tfjs') await startBackend(a.backend);
         else console.log('densetrain: onnxruntime-node on CPU');
-        const metrics = await evalCommand({ model: a.model, data: a.data, split: a.split, engine, batchSize: a['batch-size'], output: a.output, stNames: a['st-names'] });
+        const metrics = await evalCommand({ model, data: a.data, split: a.split, engine, batchSize: a['batch-size'], output: a.output, stNames: a['st-names'] });
         console.log(JSON.stringify(metrics));
       },
     )
@@ -293,8 +296,8 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => {
         const { mineCommand } = await import('./mine.js');
         const summary = await mineCommand({
-          model: a.model, data: a.data, corpus: a.corpus, output: a.output, firstStage: a['first-stage'], topK: a['top-k'],
-          crossEncoder: a['cross-encoder'], rangeMin: a['range-min'], rangeMax: a['range-max'], maxScore: a['max-score'],
+          model: await resolveModel(a.model), data: a.data, corpus: a.corpus, output: a.output, firstStage: a['first-stage'], topK: a['top-k'],
+          crossEncoder: a['cross-encoder'] && (await resolveModel(a['cross-encoder'])), rangeMin: a['range-min'], rangeMax: a['range-max'], maxScore: a['max-score'],
           minScore: a['min-score'], absoluteMargin: a['absolute-margin'], relativeMargin: a['relative-margin'],
           numNegatives: a['num-negatives'], samplingStrategy: a['sampling-strategy'], seed: a.seed, queryColumn: a['query-column'],
           positiveColumn: a['positive-column'], outputFormat: a['output-format'], batchSize: a['batch-size'],

@@ -164,8 +164,9 @@ export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): Tr
     return { batch: withMargins(grouped, data.num_negatives), state: snapshot() };
   };
 
-  const tok = opts.tokenizer ?? { dir: recipe.model.path, maxSeqLength: recipe.model.max_seq_length ?? describeModelFolder(recipe.model.path).maxSeqLength };
-  const pool = opts.tokenize === false ? null : openTokenizerPool(tok.dir, tok.maxSeqLength, data.tokenize_workers);
+  // The model is read only to tokenize: counting steps needs no model (and model.path may be a Hub id).
+  const tok = () => opts.tokenizer ?? { dir: recipe.model.path, maxSeqLength: recipe.model.max_seq_length ?? describeModelFolder(recipe.model.path).maxSeqLength };
+  const pool = opts.tokenize === false ? null : ((t) => openTokenizerPool(t.dir, t.maxSeqLength, data.tokenize_workers))(tok());
   const tokenized = async (b: TripleBatch): Promise<TripleBatch | TrainingBatch> => {
     if (!pool) return b;
     const columns = [b.triples.map((t) => t.query), b.triples.map((t) => t.positive)];

@@ -13,6 +13,7 @@ import { writeBaseline, writeReport } from '../eval/report.js';
 import { weightShapes } from '../model/config.js';
 import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { withTrainingPrompts } from './training-prompts.js';
+import { resolveModel } from '../model/hub.js';
 import { saveModelFolder } from '../model/save.js';
 import { ADAMW_DEFAULTS } from './adamw.js';
 import { listCheckpoints, pruneCheckpoints, removeStaleTemps, readOptimizer, readTrainerState, saveCheckpoint, type TrainerState } from './checkpoint.js';
@@ -140,7 +141,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
   removeStaleTemps(out);
   prepareOutputDir(out, t.resume, opts.overwriteOutputDir ?? false);
   const from = resumeDir(recipe);
-  const folder = withTrainingPrompts(readModelFolder(from ?? recipe.model.path, { maxSeqLength: recipe.model.max_seq_length ?? undefined }), recipe.data.prompts);
+  const folder = withTrainingPrompts(readModelFolder(from ?? (await resolveModel(recipe.model.path)), { maxSeqLength: recipe.model.max_seq_length ?? undefined }), recipe.data.prompts);
   const state: TrainerState = from ? readTrainerState(from) : { step: 0, epoch: 0, total_steps: 0, data_state: undefined };
   const options = runOptions(recipe, folder.maxSeqLength);
   // Checkpoints from before run options were stored resume as before (the file list is still checked).
