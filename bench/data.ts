@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { openTrainingStream } from '../src/data/stream.js';
-import { loadTokenizer } from '../src/model/tokenizer.js';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { loadRecipe, type Recipe } from '../src/train/recipe.js';
 
 const MODEL = fileURLToPath(new URL('../test/fixtures/tiny-bert', import.meta.url));
@@ -177,8 +177,10 @@ async function main(): Promise<void> {
   const rssMb = Number(process.env.BENCH_DATA_RSS_MB ?? 256);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-bench-data-'));
   try {
-    const tok = loadTokenizer(MODEL, 1e6);
-    const avg = (xs: string[]): number => xs.reduce((a, t) => a + tok.encode(t).length, 0) / xs.length;
+    // Untruncated token counts: the raw tokenizer (loadTokenizer holds max_seq_length to the model's positions).
+    const read = (f: string) => JSON.parse(fs.readFileSync(path.join(MODEL, f), 'utf8'));
+    const tok = new Tokenizer(read('tokenizer.json'), read('tokenizer_config.json'));
+    const avg = (xs: string[]): number => xs.reduce((a, t) => a + tok.encode(t).ids.length, 0) / xs.length;
     const sample = Array.from({ length: 300 }, (_, i) => [query(i), passage()]);
     console.log(
       `data: ${records} records per file; query ${avg(sample.map((s) => s[0])).toFixed(1)} tokens, passage ${avg(sample.map((s) => s[1])).toFixed(1)} tokens ` +
