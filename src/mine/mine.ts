@@ -23,7 +23,8 @@ import { emptySkipCounts, selectNegatives, type Candidate, type SelectOptions, t
 
 export type FirstStage = 'bm25' | 'dense' | 'hybrid';
 
-export interface MineOptions {
+/** sentence-transformers' selection options (select.ts), with range_max defaulted from top_k. */
+export interface MineOptions extends Omit<SelectOptions, 'rangeMax'> {
   model: string;
   data: string;
   corpus?: string[];
@@ -32,14 +33,7 @@ export interface MineOptions {
   /** First-stage candidates per query; default range_max + the most positives a query has. */
   topK?: number;
   crossEncoder?: string;
-  rangeMin: number;
   rangeMax?: number;
-  maxScore?: number;
-  minScore?: number;
-  absoluteMargin?: number;
-  relativeMargin?: number;
-  numNegatives: number;
-  samplingStrategy: 'top' | 'random';
   seed: number;
   queryColumn: string;
   positiveColumn: string;

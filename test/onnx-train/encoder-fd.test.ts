@@ -11,9 +11,9 @@ import { createOnnxTrainState, type OnnxTrainState, onnxLossAndGradients } from 
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
+import { expectFiniteDifferences } from '../helpers/finite-differences.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
-const EPS = 1e-2;
 const EMBEDDINGS = ['embeddings.word_embeddings.weight', 'embeddings.position_embeddings.weight', 'embeddings.LayerNorm.weight'];
 const TENSORS: Record<string, string[]> = {
   'tiny-bert': [
@@ -62,23 +62,7 @@ for (const [fixture, tensors] of Object.entries(TENSORS)) describe(`onnx trainin
       const seed = 3; // the same dropout masks in every evaluation
       const { grads } = await onnxLossAndGradients(state, cfg, batch, seed);
       const loss = async () => (await onnxLossAndGradients(state, cfg, batch, seed)).loss;
-      let checked = 0;
-      for (const name of tensors) {
-        const w = state.weights.get(name)!.data, g = grads.get(name)!.data;
-        // The two largest gradients and one fixed other element of each tensor.
-        const order = Array.from(g.keys()).sort((a, b) => Math.abs(g[b]) - Math.abs(g[a]));
-        for (const i of [order[0], order[1], (order.length * 7) >> 4]) {
-          const keep = w[i];
-          w[i] = keep + EPS;
-          const up = await loss();
-          w[i] = keep - EPS;
-          const down = await loss();
-          w[i] = keep;
-          const fd = (up - down) / (2 * EPS);
-          expect(Math.abs(fd - g[i]), `${name}[${i}]: backward ${g[i]}, finite difference ${fd}`).toBeLessThanOrEqual(2e-4 + 2e-2 * Math.abs(g[i]));
-          checked++;
-        }
-      }
+      const { checked } = await expectFiniteDifferences(state.weights, grads, loss, tensors);
       expect(checked).toBe(3 * tensors.length);
       // The largest gradients are far from zero: the check is not passed by two zeros.
       expect(Math.max(...tensors.map((n) => Math.max(...grads.get(n)!.data.map(Math.abs))))).toBeGreaterThan(1e-2);
