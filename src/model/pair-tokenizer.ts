@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { readJsonFile } from './json-file.js';
+import { withConfigNormalizer } from './tokenizer.js';
 
 export interface EncodedPair {
   ids: number[];
@@ -55,22 +56,6 @@ export function longestFirst(n1: number, n2: number, room: number): [number, num
     long = short + (room % 2);
   }
   return swap ? [long, short] : [short, long];
-}
-
-/**
- * tokenizer.json with its BertNormalizer set from tokenizer_config.json, as transformers' BERT
- * tokenizer does on load: do_lower_case, strip_accents and tokenize_chinese_chars there win over
- * the file's normalizer (a file saying strip_accents false under a config saying null strips
- * accents in transformers, so in sentence-transformers' CrossEncoder). Only keys the config has.
- */
-export function withConfigNormalizer(tokJson: any, tokCfg: Record<string, any>): any {
-  const norm = tokJson.normalizer;
-  if (norm?.type !== 'BertNormalizer' || !/^Bert(Tokenizer)(Fast)?$/.test(String(tokCfg.tokenizer_class ?? ''))) return tokJson;
-  const patched = { ...norm };
-  if ('do_lower_case' in tokCfg) patched.lowercase = tokCfg.do_lower_case;
-  if ('strip_accents' in tokCfg) patched.strip_accents = tokCfg.strip_accents;
-  if ('tokenize_chinese_chars' in tokCfg) patched.handle_chinese_chars = tokCfg.tokenize_chinese_chars;
-  return { ...tokJson, normalizer: patched };
 }
 
 export function loadPairTokenizer(dir: string, maxLength: number): PairTokenizer {

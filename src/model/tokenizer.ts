@@ -61,12 +61,28 @@ function checkFitsModel(dir: string, tokJson: Record<string, any>, config: Encod
   if (problem) throw new Error(problem);
 }
 
+/**
+ * tokenizer.json with its BertNormalizer set from tokenizer_config.json, as transformers' BERT
+ * tokenizer does on load: do_lower_case, strip_accents and tokenize_chinese_chars there win over
+ * the file's normalizer (a file saying strip_accents false under a config saying null strips
+ * accents in transformers, so in sentence-transformers' CrossEncoder). Only keys the config has.
+ */
+export function withConfigNormalizer(tokJson: any, tokCfg: Record<string, any>): any {
+  const norm = tokJson.normalizer;
+  if (norm?.type !== 'BertNormalizer' || !/^Bert(Tokenizer)(Fast)?$/.test(String(tokCfg.tokenizer_class ?? ''))) return tokJson;
+  const patched = { ...norm };
+  if ('do_lower_case' in tokCfg) patched.lowercase = tokCfg.do_lower_case;
+  if ('strip_accents' in tokCfg) patched.strip_accents = tokCfg.strip_accents;
+  if ('tokenize_chinese_chars' in tokCfg) patched.handle_chinese_chars = tokCfg.tokenize_chinese_chars;
+  return { ...tokJson, normalizer: patched };
+}
+
 export function loadTokenizer(dir: string, maxSeqLength: number): TextTokenizer {
   const tokJson = readJsonFile(path.join(dir, 'tokenizer.json'), 'a model folder needs a tokenizer.json from Hugging Face tokenizers');
   checkFitsModel(dir, tokJson, readConfig(dir), maxSeqLength);
   const cfgFile = path.join(dir, 'tokenizer_config.json');
   const tokCfg = fs.existsSync(cfgFile) ? readJsonFile(cfgFile) : {};
-  const tok = new Tokenizer(tokJson, tokCfg);
+  const tok = new Tokenizer(withConfigNormalizer(tokJson, tokCfg), tokCfg);
   const padToken: string | undefined =
     typeof tokCfg.pad_token === 'string' ? tokCfg.pad_token : tokCfg.pad_token?.content;
   const padId = (padToken !== undefined ? tok.token_to_id(padToken) : undefined) ?? tokJson.padding?.pad_id ?? 0;

@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCrossEncoder } from '../../src/engine/cross-encoder.js';
-import { loadPairTokenizer, longestFirst, withConfigNormalizer } from '../../src/model/pair-tokenizer.js';
+import { loadPairTokenizer, longestFirst } from '../../src/model/pair-tokenizer.js';
+import { withConfigNormalizer } from '../../src/model/tokenizer.js';
 import { readSafetensors, writeSafetensors } from '../../src/model/safetensors.js';
 
 const FIX = new URL('../fixtures/mining/', import.meta.url).pathname;
