@@ -31,7 +31,7 @@ import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-inf
 import { describeEnvironment, writeRunRecord } from './run-record.js';
 import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
 import { openTfjsEngine } from './tfjs-engine.js';
-import { progress, type Progress } from '../cli/progress.js';
+import { progress, type Progress } from '../progress.js';
 
 export interface MetricsRow {
   step: number;
