@@ -110,7 +110,7 @@ function evalLine(step: number, e: Record<string, number>): string {
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
 function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments): Promise<TrainEngine> {
-  const name = resolveEngine(recipe.train.engine, folder.config.modelType);
+  const name = resolveEngine(recipe.train.engine);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }
