@@ -11,6 +11,7 @@ import type { TrainingBatch } from '../data/triple.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { writeBaseline, writeReport } from '../eval/report.js';
 import { weightShapes } from '../model/config.js';
+import { dropoutStepSeed } from '../model/dropout-mask.js';
 import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { withTrainingPrompts } from './training-prompts.js';
 import { resolveModel } from '../model/hub.js';
@@ -190,7 +191,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
         const batch = await stream.next();
         if (!batch) break;
         // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same ones.
-        const loss = await engine.accumulate(batch, (t.seed * 1_000_003 + state.step) * 64 + micro);
+        const loss = await engine.accumulate(batch, dropoutStepSeed(t.seed, state.step, micro));
         if (!Number.isFinite(loss)) {
           engine.discard();
           const last = listCheckpoints(out).at(-1);
