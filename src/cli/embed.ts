@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { loadModel } from '../model/model.js';
-import { progress } from './progress.js';
+import { progress } from '../progress.js';
 
 export const INPUT_FORMATS = ['auto', 'jsonl', 'text'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];

@@ -41,7 +41,7 @@ const BACKEND_OPTION = {
 
 const ENCODE_ENGINE = {
   choices: ENCODE_ENGINE_CHOICES, default: 'auto' as const,
-  describe: 'inference engine: tfjs, or onnx (onnxruntime on all cores; the graph is built from the folder\'s weights, no export needed); auto: tfjs for bert and xlm-roberta, onnx for the others',
+  describe: 'inference engine: auto or onnx (onnxruntime on all cores; the graph is built from the folder\'s weights, no export needed), or tfjs',
 };
 
 const EMBED_OPTIONS = {
@@ -59,7 +59,7 @@ const EMBED_OPTIONS = {
 const TRAIN_OPTIONS = {
   ...BACKEND_OPTION,
   recipe: { type: 'string', demandOption: true, describe: 'recipe file (YAML or JSON)' },
-  engine: { choices: ENGINE_CHOICES, describe: 'training engine (train.engine): auto takes tfjs on tfjs-node(-gpu), onnx (onnxruntime) otherwise and for distilbert, roberta, mpnet (onnx only)' },
+  engine: { choices: ENGINE_CHOICES, describe: 'training engine (train.engine): auto means onnx (onnxruntime), whatever tfjs backend is installed; tfjs (bert, xlm-roberta) only when asked' },
   overwrite_output_dir: { type: 'boolean', describe: "train into a train.output_dir that holds another run, replacing that run's files" },
 } as const satisfies Record<string, Options>;
 
@@ -221,7 +221,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) => y.options(EMBED_OPTIONS),
       async (a) => {
         const model = await resolveModel(a.model); // a Hub id is downloaded before its config is read
-        const engine = resolveEncodeEngine(a.engine, model);
+        const engine = resolveEncodeEngine(a.engine);
         if (engine === 'tfjs') await startBackend(a.backend);
         else console.log('densetrain: onnxruntime-node on CPU');
         const n = await embedFile({
@@ -282,7 +282,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) => y.options(EVAL_OPTIONS),
       async (a) => {
         const model = await resolveModel(a.model);
-        const engine = resolveEncodeEngine(a.engine, model);
+        const engine = resolveEncodeEngine(a.engine);
         if (engine === 'tfjs') await startBackend(a.backend);
         else console.log('densetrain: onnxruntime-node on CPU');
         const metrics = await evalCommand({ model, data: a.data, split: a.split, engine, batchSize: a['batch-size'], output: a.output, stNames: a['st-names'] });

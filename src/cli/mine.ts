@@ -1,7 +1,7 @@
 // `densetrain mine`: hard negatives for (query, positive) records, written as they are mined, with
 // a progress bar (and ETA) per stage on stderr and a JSON summary on stdout at the end.
 import { mine, type MineOptions, type MineSummary } from '../mine/mine.js';
-import { progress, type Progress } from './progress.js';
+import { progress, type Progress } from '../progress.js';
 
 export async function mineCommand(o: MineOptions): Promise<MineSummary> {
   const bars = new Map<string, Progress>();

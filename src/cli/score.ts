@@ -8,7 +8,7 @@ import path from 'node:path';
 import { readJsonl } from '../data/jsonl.js';
 import { describeLocation } from '../data/reader.js';
 import { type CrossEncoder, loadCrossEncoder } from '../engine/cross-encoder.js';
-import { progress } from './progress.js';
+import { progress } from '../progress.js';
 
 export interface ScoreArgs {
   model: string;

@@ -3,9 +3,8 @@
 // next is plain data (PipelineState) taken after each batch, so a checkpoint resumes the stream
 // exactly where the returned batches left it.
 import path from 'node:path';
-import type { Recipe } from '../train/recipe.js';
 import { makeBatcher, type BatcherState, type GroupedBatch } from './batching.js';
-import { dataConfigProblems, requiredFields } from './config.js';
+import { type DataConfig, dataConfigProblems, requiredFields } from './config.js';
 import { compileMapping } from './mapping.js';
 import { describeModelFolder } from '../model/folder.js';
 import { makeRecordReader, type ReadState, type RecordStats } from './records.js';
@@ -50,15 +49,23 @@ export interface StreamOptions {
   tokenizer?: { dir: string; maxSeqLength: number };
 }
 
+/** The parts of a recipe the stream reads (train's Recipe fits it), so data does not import train. */
+export interface StreamRecipe {
+  model: { path: string; max_seq_length?: number };
+  data: DataConfig;
+  loss: { name: string };
+  train: { batch_size: number; max_steps: number | null; epochs: number; seed: number; output_dir: string };
+}
+
 // RNG streams, each reseeded from (seed, epoch, stream) at the start of every epoch.
 const FILE_ORDER = 1;
 const PICK = 2;
 const SAMPLE = 3;
 const SHUFFLE = 4;
 
-export function openTrainingStream(recipe: Recipe, opts: StreamOptions & { tokenize: false }): TrainingStream<TripleBatch>;
-export function openTrainingStream(recipe: Recipe, opts?: StreamOptions & { tokenize?: true }): TrainingStream<TrainingBatch>;
-export function openTrainingStream(recipe: Recipe, opts: StreamOptions = {}): TrainingStream<TripleBatch | TrainingBatch> {
+export function openTrainingStream(recipe: StreamRecipe, opts: StreamOptions & { tokenize: false }): TrainingStream<TripleBatch>;
+export function openTrainingStream(recipe: StreamRecipe, opts?: StreamOptions & { tokenize?: true }): TrainingStream<TrainingBatch>;
+export function openTrainingStream(recipe: StreamRecipe, opts: StreamOptions = {}): TrainingStream<TripleBatch | TrainingBatch> {
   const data = recipe.data;
   const problems = dataConfigProblems(data, recipe.loss.name);
   if (problems.length > 0) throw new Error(`recipe: ${problems.join('; ')}`);

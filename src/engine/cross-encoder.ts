@@ -4,8 +4,8 @@
 // `logits` are the raw outputs, `scores` what sentence-transformers' CrossEncoder.predict returns
 // (the sigmoid of the logit, unless the folder's config names another activation).
 import * as ort from 'onnxruntime-node';
-import { buildCrossEncoderGraph } from '../export/cross-encoder-graph.js';
-import { DEFAULT_OPSET, encodeOnnxModel } from '../export/onnx-file.js';
+import { buildCrossEncoderGraph } from './cross-encoder-graph.js';
+import { DEFAULT_OPSET, encodeOnnxModel } from '../onnx/onnx-file.js';
 import { readCrossEncoderFolder } from '../model/cross-encoder-folder.js';
 import { loadPairTokenizer } from '../model/pair-tokenizer.js';
 import { createSession } from './onnx-encoder.js';

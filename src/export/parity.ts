@@ -6,8 +6,8 @@ import { encoderForward } from '../model/encoder.js';
 import type { ModelFolder } from '../model/folder.js';
 import { modelFromFolder, type SentenceModel } from '../model/model.js';
 import { loadTokenizer, type TokenBatch } from '../model/tokenizer.js';
-import { buildEncoderGraph } from './encoder-graph.js';
-import { DEFAULT_OPSET, encodeOnnxModel } from './onnx-file.js';
+import { buildEncoderGraph } from '../engine/encoder-graph.js';
+import { DEFAULT_OPSET, encodeOnnxModel } from '../onnx/onnx-file.js';
 
 const LONG = 'Dense retrieval encodes a query and each passage into vectors and ranks passages by cosine similarity. ';
 

@@ -3,8 +3,8 @@
 // onnxruntime fuses DynamicQuantizeLinear → MatMulInteger → Cast → Mul into one int8 GEMM.
 // Embedding tables, LayerNorm and attention stay float32.
 import type { HostTensor } from '../model/safetensors.js';
-import type { Linear } from './encoder-graph.js';
-import { addInitializer, node, nodeN, onnx } from './graph-builder.js';
+import type { Linear } from '../engine/encoder-graph.js';
+import { addInitializer, node, nodeN, onnx } from '../onnx/graph-builder.js';
 
 /**
  * 7-bit weights (±63): x86 without VNNI multiplies uint8 by int8 in pairs summed into int16, which

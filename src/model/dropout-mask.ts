@@ -5,6 +5,9 @@
 //
 //   u_i = fmix32(key(seed, site) + i·φ) / 2³²        (murmur3's finaliser; φ = 0x9e3779b9)
 //   multiplier_i = u_i < 1 − rate ? 1 / (1 − rate) : 0     (as torch.nn.Dropout in training)
+//
+// A training step's seed is the same hash of (run seed, step, micro-batch) (dropoutStepSeed), so
+// masks never repeat because two of those happen to combine to the same number.
 
 /** murmur3's 32-bit finaliser: a bijection on uint32 that mixes every input bit into every output bit. */
 function fmix32(h: number): number {
@@ -16,10 +19,28 @@ function fmix32(h: number): number {
   return h >>> 0;
 }
 
+/** A 32-bit key from a seed (any safe integer), both of its halves mixed. */
+function seedKey(seed: number): number {
+  const lo = seed >>> 0, hi = Math.floor(seed / 2 ** 32) >>> 0;
+  return fmix32(lo ^ fmix32(hi + 0x632be59b));
+}
+
 /** A 32-bit key from a seed (any safe integer) and a site number. */
 function siteKey(seed: number, site: number): number {
-  const lo = seed >>> 0, hi = Math.floor(seed / 2 ** 32) >>> 0;
-  return fmix32(fmix32(lo ^ fmix32(hi + 0x632be59b)) ^ Math.imul(site + 1, 0x9e3779b9));
+  return fmix32(seedKey(seed) ^ Math.imul(site + 1, 0x9e3779b9));
+}
+
+/**
+ * The dropout seed (uint32) of micro-batch `micro` of training step `step` in a run seeded `seed`:
+ *   key = seedKey(seed);  key = fmix32(key ^ fmix32(step + c₁));  key = fmix32(key ^ fmix32(micro + c₂))
+ * Each absorbed word goes through bijections of uint32 only, so within one (seed, step) distinct
+ * micro-batches always get distinct seeds (the old `(seed·1000003 + step)·64 + micro` gave
+ * micro-batch 64 of a step the seed of micro-batch 0 of the next); it is a pure function, so a
+ * resumed run draws the same masks.
+ */
+export function dropoutStepSeed(seed: number, step: number, micro: number): number {
+  const k = fmix32(seedKey(seed) ^ fmix32((step + 0x7f4a7c15) >>> 0));
+  return fmix32(k ^ fmix32((micro + 0x165667b1) >>> 0));
 }
 
 /**

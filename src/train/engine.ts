@@ -1,12 +1,9 @@
 // A training engine: where the encoder's forward and backward passes run and where the weights and
 // optimizer moments live. The trainer (trainer.ts) says what happens in order; an engine does the
-// arithmetic. Two exist: tfjs (tfjs-engine.ts) and onnxruntime (onnx-engine.ts); `auto` takes tfjs
-// on the native tfjs backends (tfjs-node, tfjs-node-gpu) and onnxruntime otherwise, where it is
-// several times faster than tfjs's single-threaded wasm backend, and for the architectures only
-// the ONNX graph computes (config.ts TFJS_ARCHITECTURES).
-import * as tf from '@tensorflow/tfjs';
+// arithmetic. Two exist: onnxruntime (onnx-engine.ts), which `auto` means, and tfjs (tfjs-engine.ts),
+// only when the recipe or --engine asks for it: installing tfjs-node must not silently switch a run
+// to another engine (with several times the memory).
 import type { LossBatch } from '../losses/batch.js';
-import { type Architecture, TFJS_ARCHITECTURES } from '../model/config.js';
 import type { EncodeOptions } from '../model/model.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { AdamWConfig } from './adamw.js';
@@ -38,13 +35,8 @@ export interface TrainEngine {
   dispose(): Promise<void>;
 }
 
-/**
- * `auto` -> tfjs on a native tfjs backend (libtensorflow), onnx elsewhere, and onnx for the
- * architectures only the ONNX graph computes (`arch`: the model's). Call after the tfjs backend is chosen.
- */
-export function resolveEngine(choice: string, arch?: Architecture, backend: string = tf.getBackend()): EngineName {
+/** `auto` -> onnx, whatever tfjs backend is installed; tfjs and onnx as asked. */
+export function resolveEngine(choice: string): EngineName {
   if (!(ENGINE_CHOICES as readonly string[]).includes(choice)) throw new Error(`train.engine: "${choice}" is not one of ${ENGINE_CHOICES.join(', ')}`);
-  if (choice !== 'auto') return choice as EngineName;
-  if (arch !== undefined && !TFJS_ARCHITECTURES.includes(arch)) return 'onnx';
-  return backend === 'tensorflow' ? 'tfjs' : 'onnx';
+  return choice === 'auto' ? 'onnx' : (choice as EngineName);
 }

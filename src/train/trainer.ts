@@ -11,6 +11,7 @@ import type { TrainingBatch } from '../data/triple.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { writeBaseline, writeReport } from '../eval/report.js';
 import { weightShapes } from '../model/config.js';
+import { dropoutStepSeed } from '../model/dropout-mask.js';
 import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { withTrainingPrompts } from './training-prompts.js';
 import { resolveModel } from '../model/hub.js';
@@ -31,7 +32,7 @@ import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-inf
 import { describeEnvironment, writeRunRecord } from './run-record.js';
 import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
 import { openTfjsEngine } from './tfjs-engine.js';
-import { progress, type Progress } from '../cli/progress.js';
+import { progress, type Progress } from '../progress.js';
 
 export interface MetricsRow {
   step: number;
@@ -110,7 +111,7 @@ function evalLine(step: number, e: Record<string, number>): string {
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
 function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments): Promise<TrainEngine> {
-  const name = resolveEngine(recipe.train.engine, folder.config.modelType);
+  const name = resolveEngine(recipe.train.engine);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }
@@ -190,7 +191,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
         const batch = await stream.next();
         if (!batch) break;
         // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same ones.
-        const loss = await engine.accumulate(batch, (t.seed * 1_000_003 + state.step) * 64 + micro);
+        const loss = await engine.accumulate(batch, dropoutStepSeed(t.seed, state.step, micro));
         if (!Number.isFinite(loss)) {
           engine.discard();
           const last = listCheckpoints(out).at(-1);

@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExportedOnnx, loadOnnxModel } from '../../src/engine/onnx-encoder.js';
-import { buildEncoderGraph } from '../../src/export/encoder-graph.js';
-import { writeOnnxModel } from '../../src/export/onnx-file.js';
+import { buildEncoderGraph } from '../../src/engine/encoder-graph.js';
+import { writeOnnxModel } from '../../src/onnx/onnx-file.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { maxAbsDiff } from '../helpers/reference-encoder.js';
 

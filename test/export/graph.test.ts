@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/engine/backend.js';
 import { loadExportedOnnx } from '../../src/engine/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
-import { onnx, type proto } from '../../src/export/graph-builder.js';
+import { onnx, type proto } from '../../src/onnx/graph-builder.js';
 import { quantizeColumns } from '../../src/export/quantize.js';
 import { maxAbsDiff } from '../helpers/reference-encoder.js';
 

@@ -4,9 +4,9 @@
 // 32, 64 and the cap at 128 included.
 import * as ort from 'onnxruntime-node';
 import { expect, it } from 'vitest';
-import { mpnetBuckets } from '../../src/export/encoder-graph.js';
-import { addInput, addOutput, createGraph, node } from '../../src/export/graph-builder.js';
-import { encodeOnnxModel } from '../../src/export/onnx-file.js';
+import { mpnetBuckets } from '../../src/engine/encoder-graph.js';
+import { addInput, addOutput, createGraph, node } from '../../src/onnx/graph-builder.js';
+import { encodeOnnxModel } from '../../src/onnx/onnx-file.js';
 
 /** transformers' MPNetEncoder.relative_position_bucket(memory - context), num_buckets 32, max_distance 128. */
 function bucket(relative: number): number {

@@ -87,12 +87,10 @@ describe('engines', () => {
     }
   });
 
-  it('train.engine auto picks onnx for them whatever the tfjs backend; tfjs and onnx stay as asked', () => {
-    for (const arch of ['distilbert', 'roberta', 'mpnet'] as const) {
-      expect(resolveEngine('auto', arch, 'tensorflow')).toBe('onnx');
-      expect(resolveEngine('tfjs', arch, 'tensorflow')).toBe('tfjs'); // then the engine's load says why not
-    }
-    expect(resolveEngine('auto', 'bert', 'tensorflow')).toBe('tfjs');
-    expect(resolveEngine('auto', 'xlm-roberta', 'wasm')).toBe('onnx');
+  it('train.engine auto means onnx; tfjs and onnx stay as asked', () => {
+    expect(resolveEngine('auto')).toBe('onnx');
+    expect(resolveEngine('tfjs')).toBe('tfjs'); // for these architectures the engine's load then says why not
+    expect(resolveEngine('onnx')).toBe('onnx');
+    expect(() => resolveEngine('gpu')).toThrow('train.engine: "gpu" is not one of auto, tfjs, onnx');
   });
 });

@@ -3,7 +3,7 @@
 // chunk) equal the row slice of the column's masks, which is what lets either pass be chunked.
 import { describe, expect, it } from 'vitest';
 import { dropoutMasks } from '../../src/engine/onnx/dropout-masks.js';
-import { dropoutSites } from '../../src/export/encoder-graph.js';
+import { dropoutSites } from '../../src/engine/encoder-graph.js';
 import type { EncoderConfig } from '../../src/model/config.js';
 
 const B = 5, L = 7;

@@ -6,7 +6,7 @@
 // so the check is |fd − g| <= 2e-4 + 2e-2·|g|.
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dropoutSites } from '../../src/export/encoder-graph.js';
+import { dropoutSites } from '../../src/engine/encoder-graph.js';
 import { createOnnxTrainState, type OnnxTrainState, onnxLossAndGradients } from '../../src/engine/onnx/train-step.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { readModelFolder } from '../../src/model/folder.js';

@@ -2,7 +2,7 @@
 // (their finite-difference checks are in vjp.test.ts).
 import { describe, expect, it } from 'vitest';
 import { appendBackward } from '../../src/engine/onnx/autodiff.js';
-import { addInput, constInt64, createGraph, type Graph, node } from '../../src/export/graph-builder.js';
+import { addInput, constInt64, createGraph, type Graph, node } from '../../src/onnx/graph-builder.js';
 
 function differentiate(build: (g: Graph, a: string) => string): () => void {
   const g = createGraph(18);

@@ -4,7 +4,7 @@
 // product), on a random-weight model with a window smaller than the texts. Same check as
 // encoder-fd.test.ts: |fd − g| <= 2e-4 + 2e-2·|g| at ε = 1e-2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropoutSites } from '../../src/export/encoder-graph.js';
+import { dropoutSites } from '../../src/engine/encoder-graph.js';
 import { createOnnxTrainState, type OnnxTrainState, onnxLossAndGradients } from '../../src/engine/onnx/train-step.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import type { TokenBatch } from '../../src/model/tokenizer.js';

@@ -10,8 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { appendBackward } from '../../src/engine/onnx/autodiff.js';
 import { feedableEncoderGraph } from '../../src/engine/onnx/encoder-vjp.js';
 import { broadcastShapes, inferShapes } from '../../src/engine/onnx/shapes.js';
-import { addInput, addOutput, createGraph, node } from '../../src/export/graph-builder.js';
-import { writeOnnxModel } from '../../src/export/onnx-file.js';
+import { addInput, addOutput, createGraph, node } from '../../src/onnx/graph-builder.js';
+import { writeOnnxModel } from '../../src/onnx/onnx-file.js';
 import { readModelFolder } from '../../src/model/folder.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;

@@ -8,8 +8,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { appendBackward } from '../../src/engine/onnx/autodiff.js';
-import { addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, reduce } from '../../src/export/graph-builder.js';
-import { writeOnnxModel } from '../../src/export/onnx-file.js';
+import { addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, reduce } from '../../src/onnx/graph-builder.js';
+import { writeOnnxModel } from '../../src/onnx/onnx-file.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vjp-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

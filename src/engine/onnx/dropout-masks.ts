@@ -2,7 +2,7 @@
 // one float input per dropout site, so both engines drop the same elements and give the same loss.
 // A mask is a function of the element's position in its column, so the rows of a mini-batch or a
 // backward chunk are drawn on their own, in both passes, without keeping a column's masks.
-import type { DropoutSite } from '../../export/encoder-graph.js';
+import type { DropoutSite } from '../encoder-graph.js';
 import { dropoutMultipliers } from '../../model/dropout-mask.js';
 import type { Dropout } from '../../model/encoder.js';
 import type { HostTensor } from '../../model/safetensors.js';

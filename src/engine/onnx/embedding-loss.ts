@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { writeOnnxModel } from '../../export/onnx-file.js';
+import { writeOnnxModel } from '../../onnx/onnx-file.js';
 import type { LossConfig } from '../../losses/batch.js';
 import { buildLossGraph, columnNames } from './loss-graph.js';
 

@@ -3,7 +3,7 @@
 // margin_mse), outputs `loss` (scalar) and `d_<input>` [rows, H] = dloss/d(input). The maths is
 // that of src/losses/mnrl.ts and margin-mse.ts, written in standard ops and differentiated by
 // autodiff.ts, so the onnxruntime engine computes the whole step in ONNX.
-import { addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, reduce } from '../../export/graph-builder.js';
+import { addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, reduce } from '../../onnx/graph-builder.js';
 import type { LossConfig } from '../../losses/batch.js';
 import { appendBackward } from './autodiff.js';
 

@@ -1,11 +1,11 @@
-// A cross-encoder as an ONNX graph: the export's transformer (encoder-graph.ts), then the
+// A cross-encoder as an ONNX graph: the encoder's transformer (encoder-graph.ts), then the
 // sequence-classification head of transformers, at inference (dropout off).
 //   BERT:    logits = classifier(tanh(pooler.dense(h[:, 0])))
 //   XLM-R:   logits = classifier.out_proj(tanh(classifier.dense(h[:, 0])))
 // Output: logits [batch, 1] besides last_hidden_state.
 import type { CrossEncoderFolder } from '../model/cross-encoder-folder.js';
 import { buildTransformerGraph, floatLinear } from './encoder-graph.js';
-import { addOutput, constInt64, type Graph, node } from './graph-builder.js';
+import { addOutput, constInt64, type Graph, node } from '../onnx/graph-builder.js';
 
 const HEAD_LAYERS = {
   bert: ['pooler.dense', 'classifier'],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clock, progress } from '../../src/cli/progress.js';
+import { clock, progress } from '../src/progress.js';
 
 /** A fake terminal that records writes, and a fake clock. */
 function setup(isTTY: boolean) {

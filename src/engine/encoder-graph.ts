@@ -11,7 +11,7 @@ import { type EncoderConfig, hasPaddedPositions, hasTokenTypeInput, layerNames, 
 import type { ModelFolder, PoolingMode } from '../model/folder.js';
 import { toEngineLayout } from '../model/model.js';
 import type { HostTensor } from '../model/safetensors.js';
-import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Dim, type Graph, node, nodeN, onnx, reduce } from './graph-builder.js';
+import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Dim, type Graph, node, nodeN, onnx, reduce } from '../onnx/graph-builder.js';
 import { buildModernBertGraph, modernBertDropoutSites } from './modernbert-graph.js';
 
 /**
