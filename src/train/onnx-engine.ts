@@ -27,6 +27,7 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
   const opt = moments ? { step: moments.step, m: mapToEngineLayout(moments.m), v: mapToEngineLayout(moments.v) } : zeroMoments(params);
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   let grads: TensorMap | undefined;
+  let gradNames: string[] | undefined;
   const normParams = normParameterNames(folder.config);
 
   return {
@@ -38,8 +39,13 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
       return r.loss;
     },
     discard: () => (grads = undefined),
-    update(micro, lr, maxGradNorm, adam) {
+    update(micro, lr, maxGradNorm, adam, sumAcross) {
+      // A rank the data ran out on before its share adds zeros to the others' sum.
+      if (!grads && sumAcross && gradNames) grads = new Map(gradNames.map((n) => [n, { shape: params.get(n)!.shape, data: new Float32Array(params.get(n)!.data.length) }]));
       if (!grads) throw new Error('update: no gradients gathered');
+      gradNames ??= [...grads.keys()];
+      // Every rank sums the same tensors in the same (the graph's) order.
+      if (sumAcross) for (const name of gradNames) sumAcross(grads.get(name)!.data);
       if (micro > 1) scaleGradients(grads, 1 / micro);
       const norm = hostGlobalNorm(grads);
       if (maxGradNorm !== null) hostClip(grads, norm, maxGradNorm);
