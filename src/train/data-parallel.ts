@@ -2,6 +2,7 @@
 // the world size a checkpoint resumes with, and the cross-rank check that the ranks still agree.
 import zlib from 'node:zlib';
 import type { TrainingStream } from '../data/stream.js';
+import type { RowGather } from '../engine/onnx/train-step.js';
 import type { TrainingBatch } from '../data/triple.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { TrainerState } from './checkpoint.js';
@@ -51,4 +52,30 @@ export function checkRanks(comm: Communicator, weights: TensorMap, dataState: un
     if (all[2 * r] !== all[0]) throw new Error(`step ${step}: rank ${r}'s weights differ from rank 0's (checksum ${all[2 * r].toString(16)} vs ${all[0].toString(16)}); the ranks have diverged, so no checkpoint is written`);
     if (all[2 * r + 1] !== all[1]) throw new Error(`step ${step}: rank ${r}'s data position differs from rank 0's; the ranks read different data, so no checkpoint is written`);
   }
+}
+
+/** loss.gather_across_devices over MPI: row counts, then rows padded to the largest count, all-gathered. */
+export function rowGather(comm: Communicator): RowGather {
+  let counts: number[] = [];
+  return {
+    ranks: comm.size,
+    firstRow(rows) {
+      const all = new Int32Array(comm.allgather(new Uint8Array(Int32Array.of(rows).buffer)).buffer);
+      counts = [...all];
+      return counts.slice(0, comm.rank).reduce((a, b) => a + b, 0);
+    },
+    gather(rows, width) {
+      const most = Math.max(...counts) * width;
+      const padded = new Float32Array(most);
+      padded.set(rows);
+      const all = new Float32Array(comm.allgather(new Uint8Array(padded.buffer)).buffer);
+      const out = new Float32Array(counts.reduce((a, b) => a + b, 0) * width);
+      let at = 0;
+      counts.forEach((n, r) => {
+        out.set(all.subarray(r * most, r * most + n * width), at);
+        at += n * width;
+      });
+      return out;
+    },
+  };
 }

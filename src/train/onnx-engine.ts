@@ -2,7 +2,7 @@
 // (src/engine/onnx) run by onnxruntime-node on all cores; weights, gradients and AdamW's moments
 // are host arrays (host-optim.ts), fed to the graphs each step.
 import * as ort from 'onnxruntime-node';
-import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients } from '../engine/onnx/train-step.js';
+import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients, type RowGather } from '../engine/onnx/train-step.js';
 import type { LossConfig } from '../losses/batch.js';
 import { encodeInBatches } from '../model/encode-batches.js';
 import { normParameterNames } from '../model/config.js';
@@ -19,6 +19,8 @@ export interface OnnxEngineOptions {
   executionProvider?: string;
   /** Write onnxruntime's profiles here (benchmarks). */
   profileDir?: string;
+  /** Data-parallel runs with loss.gather_across_devices: the loss sees every rank's rows. */
+  gather?: RowGather;
 }
 
 export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, moments?: HostMoments, opts: OnnxEngineOptions = {}): Promise<TrainEngine> {
@@ -34,7 +36,7 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
     name: 'onnx',
     description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider, ${state.threads} threads`,
     async accumulate(batch, stepSeed) {
-      const r = await onnxLossAndGradients(state, loss, batch, stepSeed);
+      const r = await onnxLossAndGradients(state, loss, batch, stepSeed, opts.gather);
       grads = addGradients(grads, r.grads);
       return r.loss;
     },

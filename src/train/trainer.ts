@@ -28,7 +28,7 @@ import { acquireRunLock } from './run-lock.js';
 import { checkRunOptions, runOptions } from './run-options.js';
 import { lrAt } from './schedule.js';
 import { type Communicator, rankLine, worldCommunicator } from './mpi.js';
-import { checkRanks, checkWorldSize, readRankBatch } from './data-parallel.js';
+import { checkRanks, checkWorldSize, readRankBatch, rowGather } from './data-parallel.js';
 import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
 import { describeEnvironment, writeRunRecord } from './run-record.js';
 import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
@@ -113,7 +113,8 @@ function evalLine(step: number, e: Record<string, number>): string {
 }
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
-function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, ranks = 1): Promise<TrainEngine> {
+function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, comm?: Communicator): Promise<TrainEngine> {
+  const ranks = comm?.size ?? 1;
   const name = resolveEngine(recipe.train.engine, folder.config.modelType);
   if (ranks > 1 && name === 'tfjs') throw new Error(`train.engine: MPI needs the onnx engine (its gradients are host arrays to all-reduce); use --engine onnx`);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
@@ -121,7 +122,7 @@ function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, 
   }
   return name === 'tfjs'
     ? openTfjsEngine(folder, recipe.loss, moments)
-    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider });
+    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider, gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined });
 }
 
 /** [lossSum, triples] summed over ranks (float64: the sum one process would take). */
@@ -194,7 +195,9 @@ async function runLocked(recipe: Recipe, opts: TrainOptions, comm: Communicator)
   // A resumed run may extend max_steps; otherwise it keeps the run's length (and so its schedule).
   if (from && t.max_steps) state.total_steps = t.max_steps;
   const moments = from ? readOptimizer(from, weightShapes(folder.config), state.step) : undefined;
-  const engine = await openEngine(recipe, folder, moments, comm.size);
+  const engine = await openEngine(recipe, folder, moments, comm);
+  // Gathered, the ranks' batches are rows of one global batch: one micro-batch's dropout seed, rows told apart by position.
+  const gathered = comm.size > 1 && recipe.loss.gather_across_devices;
   log(engine.description);
   let stream: TrainingStream<TrainingBatch> | undefined;
   try {
@@ -233,13 +236,18 @@ async function runLocked(recipe: Recipe, opts: TrainOptions, comm: Communicator)
       for (let m = 0; m < t.gradient_accumulation_steps; m++) {
         // Rank r takes batches r, r+N, ... of the one seeded stream: N ranks x accumulation A is one process x accumulation N*A.
         const { batch, read } = await readRankBatch(stream, comm);
+        if (gathered && read > 0 && read < comm.size) {
+          // Every rank must take part in the gather: a last group shorter than the ranks is not trained on.
+          log(`the data ends with ${read} batch(es) for ${comm.size} ranks; with loss.gather_across_devices they are left out`);
+          break;
+        }
         micro += read;
         if (!batch) {
           if (read < comm.size) break;
           continue;
         }
         // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same ones.
-        const loss = await engine.accumulate(batch, (t.seed * 1_000_003 + state.step) * 64 + m * comm.size + comm.rank);
+        const loss = await engine.accumulate(batch, (t.seed * 1_000_003 + state.step) * 64 + (gathered ? m : m * comm.size + comm.rank));
         if (!Number.isFinite(loss)) {
           engine.discard();
           const last = listCheckpoints(out).at(-1);
