@@ -77,7 +77,7 @@ async function openMpi(): Promise<Communicator> {
   const finalize = lib.func('int MPI_Finalize()');
   const commRank = lib.func('int MPI_Comm_rank(intptr_t comm, _Out_ int *rank)');
   const commSize = lib.func('int MPI_Comm_size(intptr_t comm, _Out_ int *size)');
-  const allreduceF = lib.func('int MPI_Allreduce(intptr_t sendbuf, _Inout_ float *recvbuf, int count, intptr_t type, intptr_t op, intptr_t comm)');
+  const allreduceF = lib.func('int MPI_Allreduce(intptr_t sendbuf, void *recvbuf, int count, intptr_t type, intptr_t op, intptr_t comm)');
   const allreduceD = lib.func('MPI_Allreduce', 'int', ['intptr_t', koffi.inout(koffi.pointer('double')), 'int', 'intptr_t', 'intptr_t', 'intptr_t']);
   const allgather = lib.func('int MPI_Allgather(uint8_t *sendbuf, int sendcount, intptr_t sendtype, _Out_ uint8_t *recvbuf, int recvcount, intptr_t recvtype, intptr_t comm)');
   const abort = lib.func('int MPI_Abort(intptr_t comm, int code)');
