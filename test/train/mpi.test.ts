@@ -85,7 +85,7 @@ describe.skipIf(!HAVE_MPIRUN)('training under mpirun -np 2 (skipped: mpirun not 
       .rejects.toThrow(/step-4\/trainer_state\.json: world_size 2, but this run has 1 rank\(s\); resume with mpirun -np 2/);
   }, 240_000);
 
-  it('a rank that fails ends the job non-zero within seconds, naming it; the last checkpoint resumes under mpirun as an uninterrupted run', () => {
+  it('a rank that fails or is killed ends the job non-zero within seconds, naming it; the last checkpoint resumes under mpirun as an uninterrupted run', () => {
     const straight = mpirun(recipeFile('straight'));
     expect(straight.status, straight.out).toBe(0);
     const file = recipeFile('crashed');
@@ -99,6 +99,16 @@ describe.skipIf(!HAVE_MPIRUN)('training under mpirun -np 2 (skipped: mpirun not 
     expect(resumed.status, resumed.out).toBe(0);
     expectSameRun(readRows(path.join(tmp, 'straight')), readRows(out));
     expect(worstWeightDiff(path.join(tmp, 'straight', 'final'), path.join(out, 'final'))).toBe(0);
+
+    // A rank killed outright (no message of its own): mpirun ends the job and names it.
+    const killedFile = recipeFile('killed');
+    const killed = mpirun(killedFile, [], { MPI_TEST_KILL: '1:3' });
+    expect(killed.status).not.toBe(0);
+    expect(killed.out).toMatch(/process rank 1 .*exited on signal 9/);
+    expect(killed.seconds).toBeLessThan(60);
+    expect(listCheckpoints(path.join(tmp, 'killed')).map((c) => c.step)).toEqual([2]);
+    expect(mpirun(killedFile, ['train.resume=latest']).status).toBe(0);
+    expect(worstWeightDiff(path.join(tmp, 'straight', 'final'), path.join(tmp, 'killed', 'final'))).toBe(0);
   }, 300_000);
 
   // One process sums the gradient over 8 rows in one backward pass, the ranks over 4 and 4 then all-reduce: float32
