@@ -7,6 +7,8 @@ import os from 'node:os';
 export interface Communicator {
   rank: number;
   size: number;
+  /** The rank among those on this machine: the GPU it takes. */
+  localRank: number;
   /** Sum `buf` across ranks, in place (float32). */
   allreduceFloat32(buf: Float32Array): void;
   /** Sum `buf` across ranks, in place (float64: losses and counts, summed exactly as one process would). */
@@ -26,9 +28,16 @@ export function underMpiLauncher(env: NodeJS.ProcessEnv = process.env): boolean 
   return env.OMPI_COMM_WORLD_SIZE !== undefined || env.PMI_SIZE !== undefined || env.PMIX_RANK !== undefined;
 }
 
+/** The launcher's rank on this machine: Open MPI, MPICH/Hydra, Slurm, PMIx. */
+export function localRank(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.OMPI_COMM_WORLD_LOCAL_RANK ?? env.MPI_LOCALRANKID ?? env.SLURM_LOCALID ?? env.PMIX_LOCAL_RANK;
+  return v === undefined || !/^\d+$/.test(v) ? undefined : Number(v);
+}
+
 export const SINGLE_PROCESS: Communicator = {
   rank: 0,
   size: 1,
+  localRank: 0,
   allreduceFloat32: () => {},
   allreduceFloat64: () => {},
   allgather: (mine) => Uint8Array.from(mine),
@@ -99,6 +108,7 @@ async function openMpi(): Promise<Communicator> {
   return {
     rank: rank[0],
     size: size[0],
+    localRank: localRank() ?? 0,
     allreduceFloat32(buf) {
       for (let at = 0; at < buf.length; at += ALLREDUCE_CHUNK) {
         const part = buf.subarray(at, Math.min(buf.length, at + ALLREDUCE_CHUNK));
@@ -125,7 +135,7 @@ async function openMpi(): Promise<Communicator> {
   };
 }
 
-/** The line each rank prints first: rank/size and host. */
+/** The line each rank prints first: rank/size, host, and the local rank (its GPU with the cuda provider). */
 export function rankLine(comm: Communicator): string {
-  return `densetrain: rank ${comm.rank}/${comm.size} on ${os.hostname()} (pid ${process.pid})`;
+  return `densetrain: rank ${comm.rank}/${comm.size} on ${os.hostname()} (local rank ${comm.localRank}, pid ${process.pid})`;
 }

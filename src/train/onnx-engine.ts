@@ -17,6 +17,8 @@ import { addGradients, type HostMoments, hostAdamwStep, hostClip, hostGlobalNorm
 export interface OnnxEngineOptions {
   /** onnxruntime execution provider: cpu (default), cuda, dml, coreml. */
   executionProvider?: string;
+  /** The GPU of a data-parallel rank (its local rank). */
+  deviceId?: number;
   /** Write onnxruntime's profiles here (benchmarks). */
   profileDir?: string;
   /** Data-parallel runs with loss.gather_across_devices: the loss sees every rank's rows. */
@@ -34,7 +36,7 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
 
   return {
     name: 'onnx',
-    description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider, ${state.threads} threads`,
+    description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider${opts.deviceId !== undefined && state.executionProvider !== 'cpu' ? ` (device ${opts.deviceId})` : ''}, ${state.threads} threads`,
     async accumulate(batch, stepSeed) {
       const r = await onnxLossAndGradients(state, loss, batch, stepSeed, opts.gather);
       grads = addGradients(grads, r.grads);

@@ -122,7 +122,7 @@ function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, 
   }
   return name === 'tfjs'
     ? openTfjsEngine(folder, recipe.loss, moments)
-    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider, gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined });
+    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider, deviceId: ranks > 1 ? comm!.localRank : undefined, gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined });
 }
 
 /** [lossSum, triples] summed over ranks (float64: the sum one process would take). */

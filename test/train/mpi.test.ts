@@ -10,6 +10,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { listCheckpoints, readTrainerState } from '../../src/train/checkpoint.js';
+import { providerConfig } from '../../src/engine/onnx/train-step.js';
+import { localRank, underMpiLauncher } from '../../src/train/mpi.js';
 import { loadRecipe } from '../../src/train/recipe.js';
 import { type MetricsRow, train } from '../../src/train/trainer.js';
 
@@ -71,8 +73,8 @@ describe.skipIf(!HAVE_MPIRUN)('training under mpirun -np 2 (skipped: mpirun not 
     const single = await train(loadRecipe(recipeFile('single'), { 'train.gradient_accumulation_steps': '2' }), quiet);
     const r = mpirun(recipeFile('ranks'));
     expect(r.status, r.out).toBe(0);
-    expect(r.out).toMatch(new RegExp(`rank 0/2 on ${os.hostname()}`));
-    expect(r.out).toMatch(new RegExp(`rank 1/2 on ${os.hostname()}`));
+    expect(r.out).toMatch(new RegExp(`rank 0/2 on ${os.hostname()} \\(local rank 0,`));
+    expect(r.out).toMatch(new RegExp(`rank 1/2 on ${os.hostname()} \\(local rank 1,`));
     const out = path.join(tmp, 'ranks');
     const rows = readRows(out);
     expect(rows.map((x) => x.step)).toEqual([1, 2, 3, 4]); // one row per step: rank 1 wrote none
@@ -134,4 +136,16 @@ describe.skipIf(!HAVE_MPIRUN)('training under mpirun -np 2 (skipped: mpirun not 
 it('loss.gather_across_devices with margin_mse is a recipe error naming the key', () => {
   expect(() => loadRecipe(recipeFile('gather-mse'), { 'loss.name': 'margin_mse', 'loss.gather_across_devices': 'true' }))
     .toThrow(/gather-mse\.yaml: loss\.gather_across_devices gathers in-batch negatives, which margin_mse does not score/);
+});
+
+it('the launcher is told by its variables, and the local rank picks the GPU of the cuda provider', () => {
+  expect(underMpiLauncher({})).toBe(false);
+  expect(underMpiLauncher({ OMPI_COMM_WORLD_SIZE: '2' })).toBe(true);
+  expect(underMpiLauncher({ PMI_SIZE: '4' })).toBe(true);
+  expect(localRank({ OMPI_COMM_WORLD_LOCAL_RANK: '3' })).toBe(3);
+  expect(localRank({ SLURM_LOCALID: '1' })).toBe(1);
+  expect(localRank({})).toBeUndefined();
+  expect(providerConfig('cuda', 1)).toEqual({ name: 'cuda', deviceId: 1 });
+  expect(providerConfig('cpu', 1)).toBe('cpu');
+  expect(providerConfig('cuda')).toBe('cuda');
 });
