@@ -16,6 +16,8 @@ export interface LossConfig {
   scale: number;
   symmetric: boolean;
   mini_batch_size: number;
+  /** sentence-transformers' name: data-parallel ranks' embeddings are gathered for in-batch negatives. */
+  gather_across_devices?: boolean;
 }
 
 /** Rows [start, end) of a token batch, keeping its padded length. */

@@ -21,6 +21,8 @@ export interface TrainerState {
   best?: { metric: string; value: number; step: number };
   /** The options that decide data order and loss (run-options.ts), compared on resume; absent in older checkpoints. */
   run_options?: Record<string, unknown>;
+  /** MPI ranks that trained it (absent: one process); a resume needs the same (data-parallel.ts). */
+  world_size?: number;
 }
 
 const STEP_DIR = /^step-(\d+)$/;

@@ -4,7 +4,8 @@ import { openTrainingStream } from '../data/stream.js';
 import type { Recipe } from './recipe.js';
 
 /** Optimizer steps in `recipe.train.epochs` epochs; an error when the data yields no batch. */
-export async function countTotalSteps(recipe: Recipe, log: (line: string) => void, everyMs = 5000): Promise<number> {
+/** `ranks`: MPI ranks, each taking one batch of every N (an optimizer step uses ranks x accumulation batches). */
+export async function countTotalSteps(recipe: Recipe, log: (line: string) => void, everyMs = 5000, ranks = 1): Promise<number> {
   if (recipe.train.max_steps) return recipe.train.max_steps;
   log(`counting the batches of ${recipe.train.epochs} epoch(s) for the learning-rate schedule (set train.max_steps to skip this pass)`);
   const stream = openTrainingStream(recipe, { tokenize: false });
@@ -27,5 +28,5 @@ export async function countTotalSteps(recipe: Recipe, log: (line: string) => voi
     const where = skipped > 0 ? `; the skipped records are in ${recipe.train.output_dir}/rejected.jsonl` : '';
     throw new Error(`data.train yields no batch in ${recipe.train.epochs} epoch(s): ${records} good records read, ${skipped} skipped${where}; nothing was trained`);
   }
-  return Math.ceil(batches / recipe.train.gradient_accumulation_steps);
+  return Math.ceil(batches / (recipe.train.gradient_accumulation_steps * ranks));
 }

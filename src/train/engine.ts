@@ -24,8 +24,10 @@ export interface TrainEngine {
   /**
    * Average the gathered gradients over `microBatches`, clip their global norm to `maxGradNorm`
    * (null: no clipping) and take one AdamW step at `lr`. Returns the norm before clipping.
+   * `sumAcross` (data-parallel runs) first sums each gradient buffer over the ranks, in place;
+   * `microBatches` then counts every rank's.
    */
-  update(microBatches: number, lr: number, maxGradNorm: number | null, adam: AdamWConfig): number;
+  update(microBatches: number, lr: number, maxGradNorm: number | null, adam: AdamWConfig, sumAcross?: (grad: Float32Array) => void): number;
   /** Embeddings in eval mode, as sentence-transformers' encode_query / encode_document. */
   encodeAs(role: 'query' | 'document', texts: string[], opts?: EncodeOptions): Promise<Float32Array[]>;
   /** Every weight of the folder (untrained ones such as the pooler included), Hugging Face layout. */

@@ -2,7 +2,7 @@
 // (src/engine/onnx) run by onnxruntime-node on all cores; weights, gradients and AdamW's moments
 // are host arrays (host-optim.ts), fed to the graphs each step.
 import * as ort from 'onnxruntime-node';
-import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients } from '../engine/onnx/train-step.js';
+import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients, type RowGather } from '../engine/onnx/train-step.js';
 import type { LossConfig } from '../losses/batch.js';
 import { encodeInBatches } from '../model/encode-batches.js';
 import { normParameterNames } from '../model/config.js';
@@ -17,8 +17,12 @@ import { addGradients, type HostMoments, hostAdamwStep, hostClip, hostGlobalNorm
 export interface OnnxEngineOptions {
   /** onnxruntime execution provider: cpu (default), cuda, dml, coreml. */
   executionProvider?: string;
+  /** The GPU of a data-parallel rank (its local rank). */
+  deviceId?: number;
   /** Write onnxruntime's profiles here (benchmarks). */
   profileDir?: string;
+  /** Data-parallel runs with loss.gather_across_devices: the loss sees every rank's rows. */
+  gather?: RowGather;
 }
 
 export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, moments?: HostMoments, opts: OnnxEngineOptions = {}): Promise<TrainEngine> {
@@ -27,19 +31,25 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
   const opt = moments ? { step: moments.step, m: mapToEngineLayout(moments.m), v: mapToEngineLayout(moments.v) } : zeroMoments(params);
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   let grads: TensorMap | undefined;
+  let gradNames: string[] | undefined;
   const normParams = normParameterNames(folder.config);
 
   return {
     name: 'onnx',
-    description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider, ${state.threads} threads`,
+    description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider${opts.deviceId !== undefined && state.executionProvider !== 'cpu' ? ` (device ${opts.deviceId})` : ''}, ${state.threads} threads`,
     async accumulate(batch, stepSeed) {
-      const r = await onnxLossAndGradients(state, loss, batch, stepSeed);
+      const r = await onnxLossAndGradients(state, loss, batch, stepSeed, opts.gather);
       grads = addGradients(grads, r.grads);
       return r.loss;
     },
     discard: () => (grads = undefined),
-    update(micro, lr, maxGradNorm, adam) {
+    update(micro, lr, maxGradNorm, adam, sumAcross) {
+      // A rank the data ran out on before its share adds zeros to the others' sum.
+      if (!grads && sumAcross && gradNames) grads = new Map(gradNames.map((n) => [n, { shape: params.get(n)!.shape, data: new Float32Array(params.get(n)!.data.length) }]));
       if (!grads) throw new Error('update: no gradients gathered');
+      gradNames ??= [...grads.keys()];
+      // Every rank sums the same tensors in the same (the graph's) order.
+      if (sumAcross) for (const name of gradNames) sumAcross(grads.get(name)!.data);
       if (micro > 1) scaleGradients(grads, 1 / micro);
       const norm = hostGlobalNorm(grads);
       if (maxGradNorm !== null) hostClip(grads, norm, maxGradNorm);

@@ -11,7 +11,7 @@ import { DEFAULT_COLUMNS, PRESETS } from '../data/presets.js';
 export interface Recipe {
   model: { path: string; max_seq_length?: number };
   data: DataConfig;
-  loss: { name: 'mnrl' | 'cached_mnrl' | 'margin_mse'; scale: number; symmetric: boolean; mini_batch_size: number };
+  loss: { name: 'mnrl' | 'cached_mnrl' | 'margin_mse'; scale: number; symmetric: boolean; mini_batch_size: number; gather_across_devices: boolean };
   train: {
     batch_size: number;
     lr: number;
@@ -94,6 +94,8 @@ const SCHEMA: Section = {
         scale: num(20, positive),
         symmetric: bool(false),
         mini_batch_size: int(32, 1),
+        // sentence-transformers' name: under MPI, in-batch negatives from every rank
+        gather_across_devices: bool(false),
       },
     },
     train: {
@@ -161,6 +163,9 @@ function resolveDoc(doc: unknown, overrides: Record<string, string>, file: strin
   recipe.data.columns = { ...DEFAULT_COLUMNS, ...preset, ...pick(recipe.data.columns, Object.keys(given ?? {})) };
   const problems = dataConfigProblems(recipe.data, recipe.loss.name);
   if (problems.length > 0) throw new Error(`${file}: ${problems.join('; ')}`);
+  if (recipe.loss.gather_across_devices && recipe.loss.name === 'margin_mse') {
+    throw new Error(`${file}: loss.gather_across_devices gathers in-batch negatives, which margin_mse does not score; use mnrl or cached_mnrl, or drop it`);
+  }
   return recipe;
 }
 

@@ -21,7 +21,8 @@ export function runOptions(recipe: Recipe, maxSeqLength: number): RunOptions {
     if (k === 'columns') for (const [c, cv] of Object.entries(v as object)) out[`data.columns.${c}`] = cv;
     else out[`data.${k}`] = v;
   }
-  for (const [k, v] of Object.entries(recipe.loss)) out[`loss.${k}`] = v;
+  // gather_across_devices only when on: checkpoints from before it existed resume as before.
+  for (const [k, v] of Object.entries(recipe.loss)) if (k !== 'gather_across_devices' || v) out[`loss.${k}`] = v;
   out['train.batch_size'] = recipe.train.batch_size;
   out['train.seed'] = recipe.train.seed;
   out['train.gradient_accumulation_steps'] = recipe.train.gradient_accumulation_steps;

@@ -28,6 +28,8 @@ import type { Recipe } from './recipe.js';
 import { acquireRunLock } from './run-lock.js';
 import { checkRunOptions, runOptions } from './run-options.js';
 import { lrAt } from './schedule.js';
+import { type Communicator, rankLine, worldCommunicator } from './mpi.js';
+import { checkRanks, checkWorldSize, readRankBatch, rowGather } from './data-parallel.js';
 import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
 import { describeEnvironment, writeRunRecord } from './run-record.js';
 import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
@@ -58,6 +60,8 @@ export interface TrainOptions {
   onStep?: (row: MetricsRow) => void;
   /** Start a fresh run in an output_dir that holds another run, removing that run's files (only those). */
   overwriteOutputDir?: boolean;
+  /** The data-parallel communicator (default: MPI's world when launched by mpirun or srun, else one process). */
+  comm?: Communicator;
 }
 
 /** The checkpoint to resume from: `latest`, a folder, or none. */
@@ -110,59 +114,102 @@ function evalLine(step: number, e: Record<string, number>): string {
 }
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
-function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments): Promise<TrainEngine> {
+function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, comm?: Communicator): Promise<TrainEngine> {
+  const ranks = comm?.size ?? 1;
   const name = resolveEngine(recipe.train.engine);
+  if (ranks > 1 && name === 'tfjs') throw new Error(`train.engine: MPI needs the onnx engine (its gradients are host arrays to all-reduce); use --engine onnx`);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }
   return name === 'tfjs'
     ? openTfjsEngine(folder, recipe.loss, moments)
-    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider });
+    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider, deviceId: ranks > 1 ? comm!.localRank : undefined, gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined });
+}
+
+/** [lossSum, triples] summed over ranks (float64: the sum one process would take). */
+function sumAcross(comm: Communicator, lossSum: number, triples: number): [number, number] {
+  const b = Float64Array.of(lossSum, triples);
+  comm.allreduceFloat64(b);
+  return [b[0], b[1]];
 }
 
 export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<TrainResult> {
-  const lock = acquireRunLock(recipe.train.output_dir);
+  const comm = opts.comm ?? (await worldCommunicator());
+  if (comm.size === 1) {
+    const lock = acquireRunLock(recipe.train.output_dir);
+    try {
+      return await runLocked(recipe, opts, comm);
+    } finally {
+      lock.release();
+    }
+  }
+  // Under MPI rank 0 alone holds the lock and writes; a rank that fails ends the job (the others would wait forever).
+  const lock = comm.rank === 0 ? acquireRunLockOrAbort(recipe.train.output_dir, comm) : undefined;
   try {
-    return await runLocked(recipe, opts);
-  } finally {
-    lock.release();
+    const r = await runLocked(recipe, opts, comm);
+    lock?.release();
+    comm.finalize();
+    return r;
+  } catch (e) {
+    lock?.release();
+    console.error(`densetrain: rank ${comm.rank}/${comm.size} failed: ${(e as Error).message}`);
+    return comm.abort(1);
   }
 }
 
-async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResult> {
+function acquireRunLockOrAbort(dir: string, comm: Communicator): ReturnType<typeof acquireRunLock> {
+  try {
+    return acquireRunLock(dir);
+  } catch (e) {
+    console.error(`densetrain: rank ${comm.rank}/${comm.size} failed: ${(e as Error).message}`);
+    return comm.abort(1);
+  }
+}
+
+async function runLocked(recipe: Recipe, opts: TrainOptions, comm: Communicator): Promise<TrainResult> {
   const runStarted = performance.now();
-  const log = opts.log ?? ((l: string) => console.log(l));
+  const rankLog = opts.log ?? ((l: string) => console.log(l));
+  // Rank 0 alone logs and writes; every rank says first which it is.
+  const lead = comm.rank === 0;
+  const log = lead ? rankLog : () => {};
+  if (comm.size > 1) rankLog(rankLine(comm));
   // A library caller's `log` gets the progress lines too; the CLI draws a bar on a terminal.
-  const sink = { log, stream: opts.log ? null : process.stderr };
+  const sink = { log, stream: opts.log || !lead ? null : process.stderr };
   const t = recipe.train;
   const out = t.output_dir;
   const metricsFile = path.join(out, 'metrics.jsonl');
 
   // 1. Model, optimizer and trainer state: fresh, or from a checkpoint (either engine's).
-  removeStaleTemps(out);
-  prepareOutputDir(out, t.resume, opts.overwriteOutputDir ?? false);
+  if (lead) {
+    removeStaleTemps(out);
+    prepareOutputDir(out, t.resume, opts.overwriteOutputDir ?? false);
+  }
   const from = resumeDir(recipe);
   const folder = withTrainingPrompts(readModelFolder(from ?? (await resolveModel(recipe.model.path)), { maxSeqLength: recipe.model.max_seq_length ?? undefined }), recipe.data.prompts);
   const state: TrainerState = from ? readTrainerState(from) : { step: 0, epoch: 0, total_steps: 0, data_state: undefined };
   const options = runOptions(recipe, folder.maxSeqLength);
   // Checkpoints from before run options were stored resume as before (the file list is still checked).
   if (from && state.run_options) checkRunOptions(from, state.run_options, options);
+  if (from) checkWorldSize(from, state, comm.size);
+  if (comm.size > 1) state.world_size = comm.size;
   state.run_options = options;
   // A resumed run may extend max_steps; otherwise it keeps the run's length (and so its schedule).
   if (from && t.max_steps) state.total_steps = t.max_steps;
   const moments = from ? readOptimizer(from, weightShapes(folder.config), state.step) : undefined;
-  const engine = await openEngine(recipe, folder, moments);
+  const engine = await openEngine(recipe, folder, moments, comm);
+  // Gathered, the ranks' batches are rows of one global batch: one micro-batch's dropout seed, rows told apart by position.
+  const gathered = comm.size > 1 && recipe.loss.gather_across_devices;
   log(engine.description);
   let stream: TrainingStream<TrainingBatch> | undefined;
   try {
-    writeRunRecord(out, recipe, describeEnvironment(engine, recipe), from ? state.step : undefined);
-    const tb = t.report_to?.includes('tensorboard') ? openTensorBoard(path.join(out, 'runs')) : undefined;
+    if (lead) writeRunRecord(out, recipe, describeEnvironment(engine, recipe), from ? state.step : undefined);
+    const tb = lead && t.report_to?.includes('tensorboard') ? openTensorBoard(path.join(out, 'runs')) : undefined;
     if (from) {
-      keepMetricsUpTo(metricsFile, state.step);
+      if (lead) keepMetricsUpTo(metricsFile, state.step);
       log(`resuming from ${from} at step ${state.step}`);
     } else {
-      state.total_steps = await countTotalSteps(recipe, log);
-      writeBaseline(out, undefined);
+      state.total_steps = await countTotalSteps(recipe, log, undefined, comm.size);
+      if (lead) writeBaseline(out, undefined);
     }
     const total = state.total_steps;
     const warmup = warmupSteps(recipe, total);
@@ -172,7 +219,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
     const evals: Record<string, number>[] = [];
     let lastMetrics: MetricsRow | undefined;
     const bar = progress('train', sink);
-    const evalSet = recipe.eval ? readBeir(recipe.eval.data, recipe.eval.split) : undefined;
+    const evalSet = recipe.eval && lead ? readBeir(recipe.eval.data, recipe.eval.split) : undefined;
     let lastEval: LastEval | undefined = from ? lastEvalFromMetrics(metricsFile) : undefined;
 
     if (evalSet && state.step === 0) {
@@ -187,11 +234,22 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
     while (state.step < total) {
       const started = performance.now();
       let lossSum = 0, triples = 0, micro = 0;
-      for (; micro < t.gradient_accumulation_steps; micro++) {
-        const batch = await stream.next();
-        if (!batch) break;
+      for (let m = 0; m < t.gradient_accumulation_steps; m++) {
+        // Rank r takes batches r, r+N, ... of the one seeded stream: N ranks x accumulation A is one process x accumulation N*A.
+        const { batch, read } = await readRankBatch(stream, comm);
+        if (gathered && read > 0 && read < comm.size) {
+          // Every rank must take part in the gather: a last group shorter than the ranks is not trained on.
+          log(`the data ends with ${read} batch(es) for ${comm.size} ranks; with loss.gather_across_devices they are left out`);
+          break;
+        }
+        micro += read;
+        if (!batch) {
+          if (read < comm.size) break;
+          continue;
+        }
         // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same ones.
-        const loss = await engine.accumulate(batch, dropoutStepSeed(t.seed, state.step, micro));
+        // The micro-batch index is the one a single process reading the same stream would give this batch.
+        const loss = await engine.accumulate(batch, dropoutStepSeed(t.seed, state.step, gathered ? m : m * comm.size + comm.rank));
         if (!Number.isFinite(loss)) {
           engine.discard();
           const last = listCheckpoints(out).at(-1);
@@ -202,7 +260,8 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
       }
       if (micro === 0) break; // data exhausted
       const lr = lrAt(state.step, t.lr, t.schedule, warmup, total);
-      const gradNorm = engine.update(micro, lr, t.max_grad_norm, adamCfg);
+      const gradNorm = engine.update(micro, lr, t.max_grad_norm, adamCfg, comm.size > 1 ? (g) => comm.allreduceFloat32(g) : undefined);
+      if (comm.size > 1) [lossSum, triples] = sumAcross(comm, lossSum, triples);
       state.step += 1;
       const dataState = stream.state();
       state.data_state = dataState;
@@ -224,13 +283,14 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
         for (const [k, v] of Object.entries(e)) row[`eval_${k}`] = v;
         if (!state.best || e['ndcg@10'] > state.best.value) state.best = { metric: 'ndcg@10', value: e['ndcg@10'], step: state.step };
       }
-      guardWrite(out, 'the metrics row', metricsFile, () => fs.appendFileSync(metricsFile, JSON.stringify(row) + '\n'));
+      if (lead) guardWrite(out, 'the metrics row', metricsFile, () => fs.appendFileSync(metricsFile, JSON.stringify(row) + '\n'));
       tb?.scalars(row.step, rowScalars(row));
       lastMetrics = row;
       opts.onStep?.(row);
       bar.update(state.step, total, `loss ${row.loss.toFixed(4)} lr ${lr.toExponential(2)} grad_norm ${gradNorm.toFixed(3)} ${row.triples_per_s.toFixed(1)} triples/s`);
       if (state.step % t.save_every === 0 || state.step === total) {
-        guardWrite(out, `checkpoint step-${state.step}`, path.join(out, 'checkpoints'), () => {
+        if (comm.size > 1) checkRanks(comm, engine.weights(), dataState, state.step);
+        if (lead) guardWrite(out, `checkpoint step-${state.step}`, path.join(out, 'checkpoints'), () => {
           saveCheckpoint(out, folder, engine.weights(), engine.moments(), state, trainingCardInfo(recipe, state, engine.description, lastEval));
           pruneCheckpoints(out, t.save_total_limit, state.best?.step);
         });
@@ -239,10 +299,12 @@ async function runLocked(recipe: Recipe, opts: TrainOptions): Promise<TrainResul
     bar.done();
     // 3. The final model (the last weights; the best eval checkpoint is kept and named in trainer_state.json), and the report.
     const finalDir = path.join(out, 'final');
-    guardWrite(out, 'the final model', finalDir, () => saveModelFolder(folder, finalDir, engine.weights(), trainingCardInfo(recipe, state, engine.description, lastEval)));
-    guardWrite(out, 'the report', path.join(out, 'report.html'), () =>
-      writeReport(out, { recipe, engine: engine.description, durationS: (performance.now() - runStarted) / 1000 }),
-    );
+    if (lead) {
+      guardWrite(out, 'the final model', finalDir, () => saveModelFolder(folder, finalDir, engine.weights(), trainingCardInfo(recipe, state, engine.description, lastEval)));
+      guardWrite(out, 'the report', path.join(out, 'report.html'), () =>
+        writeReport(out, { recipe, engine: engine.description, durationS: (performance.now() - runStarted) / 1000 }),
+      );
+    }
     return { steps: state.step, finalDir, lastMetrics, evals };
   } finally {
     await stream?.close();

@@ -24,7 +24,7 @@ describe('loadRecipe', () => {
   test('fills the contract defaults', () => {
     const r = loadRecipe(write(tempDir(), 'r.yaml', MINIMAL));
     expect(r.model).toEqual({ path: 'models/tiny' });
-    expect(r.loss).toEqual({ name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 });
+    expect(r.loss).toEqual({ name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32, gather_across_devices: false });
     expect(r.train).toEqual({
       batch_size: 32,
       lr: 2e-5,

@@ -61,6 +61,8 @@ export interface OnnxTrainOptions {
   threads?: number;
   /** onnxruntime execution provider (cpu, cuda, dml, coreml); default cpu. */
   executionProvider?: string;
+  /** The GPU a data-parallel rank uses (its local rank); the provider's default device without it. */
+  deviceId?: number;
   /** Write onnxruntime's profile (Chrome trace JSON) of every session into this folder when released. */
   profileDir?: string;
 }
@@ -73,6 +75,11 @@ const EP_HINTS: Record<string, string> = {
 };
 
 /** Build the graphs and open their sessions once (batch and sequence axes are dynamic). */
+/** The session's provider entry: a device id only for the GPU providers that take one. */
+export function providerConfig(name: string, deviceId?: number): string | { name: 'cuda' | 'dml'; deviceId: number } {
+  return deviceId !== undefined && (name === 'cuda' || name === 'dml') ? { name, deviceId } : name;
+}
+
 export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainOptions = {}): Promise<OnnxTrainState> {
   const chunkTokens = opts.chunkTokens ?? 2048;
   if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new Error(`onnx engine: chunkTokens must be a positive integer, not ${chunkTokens}`);
@@ -80,7 +87,7 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
   const executionProvider = opts.executionProvider ?? 'cpu';
   const sessionOpts: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
-    executionProviders: [executionProvider],
+    executionProviders: [providerConfig(executionProvider, opts.deviceId)],
     graphOptimizationLevel: 'all',
     // Memory patterns are planned per input shape; chunk shapes change every run, and the plans
     // kept for each grew peak RSS from 2.1 to 4.4 GB on the MiniLM benchmark (no speed lost without).
@@ -183,17 +190,35 @@ export async function onnxEmbed(s: OnnxTrainState, batch: TokenBatch): Promise<F
   return out.sentence_embedding.data as Float32Array;
 }
 
-/** `stepSeed` turns on training-mode dropout, with the tfjs engine's masks; without it, eval mode. */
-export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, batch: LossBatch, stepSeed?: number): Promise<{ loss: number; grads: TensorMap }> {
+/**
+ * Data-parallel ranks' rows (loss.gather_across_devices): the loss scores every rank's rows, and
+ * each rank's weight gradients come from its own rows only.
+ */
+export interface RowGather {
+  /** Ranks whose gradients the trainer sums and averages. */
+  ranks: number;
+  /** Where this rank's rows start in the global batch (every rank calls it with its row count). */
+  firstRow(rows: number): number;
+  /** Every rank's rows [n_r x width], concatenated in rank order. */
+  gather(rows: Float32Array, width: number): Float32Array;
+}
+
+/**
+ * `stepSeed` turns on training-mode dropout, with the tfjs engine's masks; without it, eval mode.
+ * `across`: the loss is the global batch's (see RowGather).
+ */
+export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, batch: LossBatch, stepSeed?: number, across?: RowGather): Promise<{ loss: number; grads: TensorMap }> {
   const columns = [batch.query, batch.positive, ...batch.negatives];
   const cached = cfg.name === 'cached_mnrl';
   const mode: Mode = stepSeed === undefined ? 'eval' : 'train';
   const forward = await s.session(mode, 'forward'), backward = await s.session(mode, 'backward');
   const weights = tensorFeeds(s.weights);
   const H = s.hidden;
+  // Gathered across ranks, this rank's rows are rows [first, first + B) of the global batch.
+  const first = across ? across.firstRow(batch.query.batchSize) : 0;
   // Masks of rows [a, b) of column c: the same in both passes (ST's RandContext) and for any chunking.
   const draw = (c: number, a: number, rows: TokenBatch): DropoutMasks => {
-    const d = columnDropout(stepSeed, c, a);
+    const d = columnDropout(stepSeed, c, first + a);
     return d ? dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers) : new Map();
   };
   // Both passes run on the same row ranges: mini-batches (cached_mnrl) or chunks of about chunkTokens tokens.
@@ -210,7 +235,10 @@ export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, b
     embeddings.push(e);
   }
   const lossCfg = cached ? { ...cfg, name: 'mnrl' as const } : cfg;
-  const { loss, grads: dEmb } = await embeddingLossAndGradients(lossCfg, { hidden: H, columns: embeddings }, batch.teacherMargins);
+  const lossIn = across ? embeddings.map((e) => across.gather(e, H)) : embeddings;
+  const { loss, grads: dAll } = await embeddingLossAndGradients(lossCfg, { hidden: H, columns: lossIn }, batch.teacherMargins);
+  // The trainer averages the ranks' gradients; each holds its rows' share of the global loss's, so x ranks.
+  const dEmb = across ? dAll.map((d, c) => d.slice(first * H, (first + columns[c].batchSize) * H).map((v) => v * across.ranks)) : dAll;
 
   // The first run's gradients become the sums; later runs add into them.
   const sums = new Map<string, Float32Array>();
