@@ -190,7 +190,7 @@ const STYLE = [
   'body{font-family:system-ui,sans-serif;margin:1.5em auto;padding:0 1.5em;max-width:1200px;color:#222}',
   'h1{font-size:1.5em;margin-bottom:.4em}h2{font-size:1.1em;margin:1.4em 0 .3em}',
   'dl{display:grid;grid-template-columns:max-content 1fr;gap:.25em 1.2em;margin:0 0 1em}dt{color:#666}dd{margin:0}',
-  'table{border-collapse:collapse;font-variant-numeric:tabular-nums}td,th{border:1px solid #ccc;padding:3px 10px;text-align:right}',
+  '.wide{overflow-x:auto}table{border-collapse:collapse;font-variant-numeric:tabular-nums;font-size:.85em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}',
   'th{background:#f4f4f4}tr.baseline td{color:#666;font-style:italic}td.best{font-weight:bold}',
   'svg{display:block;max-width:100%;height:auto}code{font-size:.95em}',
 ].join('');
@@ -281,5 +281,5 @@ function evalTable(rows: MetricsRow[], baseline: Record<string, number> | undefi
     const v = t.values[k];
     return v === undefined ? '<td></td>' : `<td${v === best[k] && table.length > 1 ? ' class="best"' : ''}>${v.toFixed(4)}</td>`;
   }).join('')}</tr>`);
-  return `<h2>Evaluation</h2>\n<table>\n${head}\n${body.join('\n')}\n</table>`;
+  return `<h2>Evaluation</h2>\n<div class="wide"><table>\n${head}\n${body.join('\n')}\n</table></div>`;
 }
