@@ -7,6 +7,7 @@
 // Inputs: input_ids, attention_mask and, for BERT, token_type_ids: int64 [batch, sequence]; with
 // the training option `dropout`, also a float mask per dropout site (dropoutSites).
 // Outputs: last_hidden_state [batch, sequence, hidden], sentence_embedding [batch, hidden].
+import { firstLayerSite } from '../model/dropout-mask.js';
 import { type EncoderConfig, hasPaddedPositions, hasTokenTypeInput, layerNames, MPNET_BUCKETS, MPNET_MAX_DISTANCE, positionPaddingIdx, RELATIVE_BIAS } from '../model/config.js';
 import type { ModelFolder, PoolingMode } from '../model/folder.js';
 import { toEngineLayout } from '../model/model.js';
@@ -39,21 +40,40 @@ export interface DropoutSite {
   dims: Dim[];
 }
 
+/** Each site's rate and mask shape (the numbering is numberedSites'). */
+export interface SiteRates {
+  embeddings: number;
+  attentionProbs: number;
+  attentionOut: number;
+  mlp: number;
+  mlpDims: Dim[];
+}
+
+/**
+ * The one numbering of dropout sites, for every architecture: 0 the embeddings output, then per
+ * layer i: 1+3i the attention probabilities, 2+3i the attention output, 3+3i the MLP (its output
+ * dense for BERT-style layers, ModernBERT's gated activation). Sites with rate 0 are left out.
+ */
+export function numberedSites(cfg: EncoderConfig, r: SiteRates, present: (site: number) => boolean = () => true): DropoutSite[] {
+  const hidden: Dim[] = ['batch', 'sequence', cfg.hiddenSize];
+  const all = [{ site: 0, rate: r.embeddings, dims: hidden }];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    all.push(
+      { site: firstLayerSite(i), rate: r.attentionProbs, dims: ['batch', cfg.numHeads, 'sequence', 'sequence'] },
+      { site: firstLayerSite(i) + 1, rate: r.attentionOut, dims: hidden },
+      { site: firstLayerSite(i) + 2, rate: r.mlp, dims: r.mlpDims },
+    );
+  }
+  return all.filter((s) => s.rate > 0 && present(s.site)).map((s) => ({ ...s, name: `dropout_mask_${s.site}` }));
+}
+
 /** The dropout sites of an encoder whose rate is above 0. */
 export function dropoutSites(cfg: EncoderConfig): DropoutSite[] {
   if (cfg.modernbert) return modernBertDropoutSites(cfg);
-  const hidden: Dim[] = ['batch', 'sequence', cfg.hiddenSize];
-  const all = [{ site: 0, rate: cfg.hiddenDropout, dims: hidden }];
-  for (let i = 0; i < cfg.numLayers; i++) {
-    all.push(
-      { site: 1 + 3 * i, rate: cfg.attentionDropout, dims: ['batch', cfg.numHeads, 'sequence', 'sequence'] },
-      { site: 2 + 3 * i, rate: cfg.hiddenDropout, dims: hidden },
-      { site: 3 + 3 * i, rate: cfg.hiddenDropout, dims: hidden },
-    );
-  }
+  const h = cfg.hiddenDropout;
   // DistilBERT applies no dropout to the attention output (out_lin) before sa_layer_norm.
   const present = (site: number) => cfg.modelType !== 'distilbert' || site === 0 || (site - 2) % 3 !== 0;
-  return all.filter((s) => s.rate > 0 && present(s.site)).map((s) => ({ ...s, name: `dropout_mask_${s.site}` }));
+  return numberedSites(cfg, { embeddings: h, attentionProbs: cfg.attentionDropout, attentionOut: h, mlp: h, mlpDims: ['batch', 'sequence', cfg.hiddenSize] }, present);
 }
 
 /** float32's most negative value, as Hugging Face fills masked attention scores. */
@@ -167,7 +187,7 @@ function layer(c: Ctx, i: number, x: string, maskBias: string, positionBias: str
   const { g, cfg } = c;
   const n = layerNames(cfg, i);
   const nh = cfg.numHeads, d = cfg.hiddenSize / nh;
-  const site = 1 + 3 * i;
+  const site = firstLayerSite(i);
   const split = constInt64(g, [0, 0, nh, d]); // 0 copies the input's dimension
   const heads = (name: string, perm: number[]) =>
     node(g, 'Transpose', [node(g, 'Reshape', [linear(c, x, name), split])], { perm });

@@ -6,11 +6,12 @@
 // the onnxruntime optimiser, a constant fold), so the trained parameters are the folder's tensors as
 // they are. Padding is a key mask, as transformers' padded path; its unpadded (flash) path gives
 // the same values for the real tokens.
+import { firstLayerSite } from '../model/dropout-mask.js';
 import type { EncoderConfig } from '../model/config.js';
 import type { ModelFolder } from '../model/folder.js';
 import { MODERNBERT_WORD_EMBEDDINGS, type ModernBertOptions } from '../model/modernbert-config.js';
 import type { HostTensor } from '../model/safetensors.js';
-import { activation, type DropoutSite, floatLinear, type Linear, MASK_VALUE, type TransformerGraph } from './encoder-graph.js';
+import { activation, type DropoutSite, floatLinear, type Linear, MASK_VALUE, numberedSites, type TransformerGraph } from './encoder-graph.js';
 import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Dim, type Graph, node, nodeN, onnx } from '../onnx/graph-builder.js';
 
 interface Ctx {
@@ -32,16 +33,13 @@ interface Ctx {
  */
 export function modernBertDropoutSites(cfg: EncoderConfig): DropoutSite[] {
   const m = cfg.modernbert!;
-  const hidden: Dim[] = ['batch', 'sequence', cfg.hiddenSize];
-  const all = [{ site: 0, rate: m.embeddingDropout, dims: hidden }];
-  for (let i = 0; i < cfg.numLayers; i++) {
-    all.push(
-      { site: 1 + 3 * i, rate: cfg.attentionDropout, dims: ['batch', cfg.numHeads, 'sequence', 'sequence'] },
-      { site: 2 + 3 * i, rate: cfg.attentionDropout, dims: hidden },
-      { site: 3 + 3 * i, rate: m.mlpDropout, dims: ['batch', 'sequence', cfg.intermediateSize] },
-    );
-  }
-  return all.filter((s) => s.rate > 0).map((s) => ({ ...s, name: `dropout_mask_${s.site}` }));
+  return numberedSites(cfg, {
+    embeddings: m.embeddingDropout,
+    attentionProbs: cfg.attentionDropout,
+    attentionOut: cfg.attentionDropout,
+    mlp: m.mlpDropout,
+    mlpDims: ['batch', 'sequence', cfg.intermediateSize],
+  });
 }
 
 function drop(c: Ctx, x: string, site: number): string {
@@ -152,7 +150,7 @@ function layer(c: Ctx, i: number, x: string, bias: string, rope: [string, string
   const { g, cfg, m } = c;
   const p = `layers.${i}.`;
   const H = cfg.hiddenSize, nh = cfg.numHeads, d = H / nh, F = cfg.intermediateSize;
-  const site = 1 + 3 * i;
+  const site = firstLayerSite(i);
   const xn = i === 0 ? x : layerNorm(c, x, `${p}attn_norm`); // transformers: Identity in layer 0
   // Wqkv's outputs are q, k, v in thirds, each nh heads of d: [B, L, H] -> [B, nh, L, d].
   const heads = (part: number) => {

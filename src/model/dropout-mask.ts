@@ -66,3 +66,12 @@ export function dropoutMultipliers(rate: number, seed: number, site: number, fir
   }
   return out;
 }
+
+/**
+ * The one numbering of dropout sites, shared by the ONNX graphs and the tfjs encoder: 0 is the
+ * embeddings output; layer i has `firstLayerSite(i)` for its attention probabilities, the next for
+ * its attention output and the next for its MLP.
+ */
+export function firstLayerSite(layer: number): number {
+  return 1 + 3 * layer;
+}

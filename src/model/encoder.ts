@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncoderConfig } from './config.js';
 import { dense } from './dense.js';
-import { dropoutMultipliers } from './dropout-mask.js';
+import { dropoutMultipliers, firstLayerSite } from './dropout-mask.js';
 import type { TokenBatch } from './tokenizer.js';
 
 /** Weights by Hugging Face name; Linear weights transposed to [in, out] (see dense.ts). */
@@ -87,7 +87,7 @@ function attention(p: Params, pre: string, cfg: EncoderConfig, x: tf.Tensor2D, m
 function layer(p: Params, i: number, cfg: EncoderConfig, x: tf.Tensor2D, maskBias: tf.Tensor, B: number, L: number, d?: Dropout): tf.Tensor2D {
   const pre = `encoder.layer.${i}.`;
   const g = (n: string) => p.get(pre + n)!;
-  const site = 1 + 3 * i;
+  const site = firstLayerSite(i);
   const ctx = attention(p, `${pre}attention.self.`, cfg, x, maskBias, B, L, d, site);
   const attnOut = drop(dense(ctx, g('attention.output.dense.weight'), g('attention.output.dense.bias')), cfg.hiddenDropout, d, site + 1, B);
   const a = layerNorm(tf.add(attnOut, x),
