@@ -1,9 +1,9 @@
 // `densetrain eval`: retrieval metrics of a model on a BEIR folder.
-import fs from 'node:fs';
 import { readBeir } from '../data/beir.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { sentenceTransformersNames } from '../eval/metrics.js';
 import { loadModel } from '../model/model.js';
+import { writeJsonAtomically } from '../atomic-file.js';
 
 export interface EvalArgs {
   model: string;
@@ -32,9 +32,7 @@ export async function evalCommand(a: EvalArgs): Promise<Record<string, number>> 
   }
   if (a.stNames) metrics = sentenceTransformersNames(metrics);
   if (a.output) {
-    const tmp = `${a.output}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, JSON.stringify(metrics, null, 2) + '\n');
-    fs.renameSync(tmp, a.output);
+    writeJsonAtomically(a.output, metrics);
   }
   return metrics;
 }

@@ -12,7 +12,7 @@ import type { ModelFolder } from '../model/folder.js';
 import { MODERNBERT_WORD_EMBEDDINGS, type ModernBertOptions } from '../model/modernbert-config.js';
 import type { HostTensor } from '../model/safetensors.js';
 import { activation, type DropoutSite, floatLinear, type Linear, MASK_VALUE, numberedSites, type TransformerGraph } from './encoder-graph.js';
-import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Dim, type Graph, node, nodeN, onnx } from '../onnx/graph-builder.js';
+import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, nodeN, onnx } from '../onnx/graph-builder.js';
 
 interface Ctx {
   g: Graph;

@@ -9,6 +9,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { readJsonObjectsSync } from '../data/lines-sync.js';
 import { COLORS, DASHES, escapeXml, lineChart, MARKERS, type Series } from './chart.js';
+import { writeFileAtomically, writeJsonAtomically } from '../atomic-file.js';
 
 /** A metrics.jsonl row: `step` and the numeric fields the report uses. */
 type MetricsRow = { step: number } & Record<string, number>;
@@ -38,9 +39,7 @@ const read = (k: string) => k === 'triples_per_s' || CHARTS.some((c) => c.keys(k
 export function writeReport(outputDir: string, info: RunInfo = {}): void {
   const rows = readMetrics(path.join(outputDir, 'metrics.jsonl'));
   const file = path.join(outputDir, 'report.html');
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, renderReport(rows, readRunFiles(outputDir), info, outputDir));
-  fs.renameSync(tmp, file);
+  writeFileAtomically(file, renderReport(rows, readRunFiles(outputDir), info, outputDir));
 }
 
 /** Keeps the step-0 evaluation next to metrics.jsonl (atomically); `undefined` removes an earlier run's. */
@@ -50,9 +49,7 @@ export function writeBaseline(outputDir: string, metrics: Record<string, number>
     fs.rmSync(file, { force: true });
     return;
   }
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(metrics, null, 2) + '\n');
-  fs.renameSync(tmp, file);
+  writeJsonAtomically(file, metrics);
 }
 
 function readMetrics(file: string): MetricsRow[] {

@@ -6,6 +6,7 @@
 // fixed slices of the query list, so the resumed file is the one a straight run writes.
 import fs from 'node:fs';
 import { readLinesSync } from '../data/lines-sync.js';
+import { writeJsonAtomically } from '../atomic-file.js';
 
 export type OutputFormat = 'grouped' | 'n-tuple';
 
@@ -55,7 +56,7 @@ export interface OpenedOutput {
 export function openOutput(output: string, args: Record<string, unknown>, queryKey: string, groupOf: Map<string, number>, chunk: number): OpenedOutput {
   const side = sidecarPath(output);
   if (!fs.existsSync(output)) {
-    writeJsonAtomic(side, { command: 'densetrain mine', args, chunk });
+    writeJsonAtomically(side, { command: 'densetrain mine', args, chunk });
     return { fd: fs.openSync(output, 'wx'), startGroup: 0, resumed: false };
   }
   if (!fs.existsSync(side))
@@ -112,8 +113,4 @@ function* scanLines(output: string, queryKey: string, groupOf: Map<string, numbe
   }
 }
 
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  fs.renameSync(tmp, file);
-}
+

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { getHFHubCachePath, getRepoFolderName } from '@huggingface/hub';
+import { writeFileAtomically } from '../atomic-file.js';
 
 /** HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub (the library reads them as Python does). */
 export const hubCacheDir = (): string => getHFHubCachePath();
@@ -34,9 +35,7 @@ export function writeRef(repoDir: string, revision: string, commit: string): voi
   if (revision === commit) return;
   const file = refPath(repoDir, revision);
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, commit);
-  fs.renameSync(tmp, file);
+  writeFileAtomically(file, commit);
 }
 
 /** Point snapshots/<commit>/<file> at the blob: a relative link as Python makes, a copy where

@@ -3,12 +3,12 @@
 // and the environment (versions, engine, provider, threads, CPU, GPU, OS) as JSON. A resumed
 // launch writes its own pair (`*.resume-step-N.*`), so the first launch's record is never lost.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { densetrainVersion, packageVersion } from '../model/versions.js';
 import type { Recipe } from './recipe.js';
+import { writeFileAtomically } from '../atomic-file.js';
 
 export interface RunEnvironment {
   started: string;
@@ -61,13 +61,9 @@ export function writeRunRecord(outDir: string, recipe: Recipe, env: RunEnvironme
   const recipeFile = path.join(outDir, `recipe.resolved${suffix}.yaml`);
   const environmentFile = path.join(outDir, `environment${suffix}.json`);
   const header = `# The recipe as this run used it: every default filled in and every override applied (densetrain ${env.densetrain}, ${env.started}).\n`;
-  writeAtomically(recipeFile, header + YAML.stringify(recipe));
-  writeAtomically(environmentFile, JSON.stringify(env, null, 2) + '\n');
+  writeFileAtomically(recipeFile, header + YAML.stringify(recipe));
+  writeFileAtomically(environmentFile, JSON.stringify(env, null, 2) + '\n');
   return { recipeFile, environmentFile };
 }
 
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
+

@@ -15,7 +15,6 @@ import type { Graph } from '../../onnx/graph-builder.js';
 import { writeOnnxModel } from '../../onnx/onnx-file.js';
 import { columnDropout, type LossBatch, type LossConfig, sliceRows } from '../../losses/batch.js';
 import { hasTokenTypeInput } from '../../model/config.js';
-import { isLinearWeight } from '../../model/dense.js';
 import type { ModelFolder } from '../../model/folder.js';
 import { toEngineLayout } from '../../model/model.js';
 import type { TensorMap } from '../../model/safetensors.js';
