@@ -1,9 +1,11 @@
 // `npm start` / `densetrain demo`: the whole product on this machine in a few minutes, on the
 // embedded data (data/demo) and default model (models/default): evaluate, train, evaluate,
 // export to ONNX, check parity, summarise.
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exportOnnx } from '../export/export.js';
+import { trainedRunEntries } from '../train/output-dir.js';
 import { loadRecipe, type Recipe } from '../train/recipe.js';
 import { train } from '../train/trainer.js';
 import { evalCommand } from './eval.js';
@@ -24,8 +26,27 @@ export function demoRecipe(outputDir: string): Recipe {
   });
 }
 
+/** Marks a folder as the demo's own, so a second demo may replace the run in it and nothing else's. */
+export const DEMO_MARKER = '.densetrain-demo';
+
+/** Where `npm start` writes: demos of versions before the marker left their run there. */
+export const DEFAULT_DEMO_OUTPUT = 'runs/demo';
+
+/** The demo replaces its own earlier run; a run it did not write is an error (nothing is removed). */
+function claimOutput(outputDir: string): void {
+  const marker = path.join(outputDir, DEMO_MARKER);
+  const run = trainedRunEntries(outputDir);
+  const ours = fs.existsSync(marker) || path.resolve(outputDir) === path.resolve(DEFAULT_DEMO_OUTPUT);
+  if (run.length > 0 && !ours) {
+    throw new Error(`--output ${outputDir} holds a training run the demo did not write (${run.join(', ')}); choose another --output`);
+  }
+  fs.mkdirSync(outputDir, { recursive: true });
+  fs.writeFileSync(marker, 'written by densetrain demo: a second demo replaces the run in this folder\n');
+}
+
 export async function runDemo(outputDir: string): Promise<{ before: number; after: number }> {
   const recipe = demoRecipe(outputDir);
+  claimOutput(outputDir);
   const evalData = recipe.eval!.data;
   const t0 = Date.now();
   console.log(`1/4 evaluating ${path.relative(process.cwd(), recipe.model.path)} on ${path.relative(process.cwd(), evalData)}`);
@@ -33,7 +54,7 @@ export async function runDemo(outputDir: string): Promise<{ before: number; afte
   console.log(`    ndcg@10 ${before['ndcg@10'].toFixed(4)}`);
 
   console.log(`2/4 training with ${path.relative(process.cwd(), RECIPE)} (${recipe.loss.name}, batch ${recipe.train.batch_size}, ${recipe.train.max_steps} steps)`);
-  // The demo's folder holds the demo's run: a second `npm start` replaces it (only the run's files).
+  // The folder is the demo's (claimOutput): a second `npm start` replaces its run (only the run's files).
   const run = await train(recipe, { overwriteOutputDir: true });
 
   console.log(`3/4 evaluating ${run.finalDir}`);

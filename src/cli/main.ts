@@ -7,7 +7,7 @@ import { ENGINE_CHOICES } from '../train/engine.js';
 import { ENCODE_ENGINE_CHOICES, resolveEncodeEngine } from './encode-engine.js';
 import { embedFile, INPUT_FORMATS } from './embed.js';
 import { scoreFile } from './score.js';
-import { runDemo } from './demo.js';
+import { DEFAULT_DEMO_OUTPUT, runDemo } from './demo.js';
 import { evalCommand } from './eval.js';
 import { checkData } from './check-data.js';
 import { RECIPE_SECTIONS, loadRecipe, recipeKeys } from '../train/recipe.js';
@@ -122,7 +122,7 @@ const MINE_OPTIONS = {
 
 const DEMO_OPTIONS = {
   ...BACKEND_OPTION,
-  output: { type: 'string', default: 'runs/demo', describe: 'where the run goes' },
+  output: { type: 'string', default: DEFAULT_DEMO_OUTPUT, describe: 'where the run goes (a folder holding a run the demo did not write is refused)' },
 } as const satisfies Record<string, Options>;
 
 /** Each command's plain flags, for unknown-flag messages and the override scan. */

@@ -15,6 +15,11 @@ function present(dir: string, names: string[]): string[] {
   return [...names.filter((n) => fs.existsSync(path.join(dir, n))), ...records];
 }
 
+/** What shows that a run trained in `dir` (a launch that failed before its first step leaves none). */
+export function trainedRunEntries(dir: string): string[] {
+  return present(dir, ['metrics.jsonl', 'checkpoints', 'final']);
+}
+
 /**
  * Before a fresh run (`resume` unset): an error if another run is in the folder, unless
  * `overwrite`, which removes that run's entries (only those). Before `resume: latest`: an error if
@@ -31,7 +36,7 @@ export function prepareOutputDir(dir: string, resume: string | null, overwrite: 
   if (resume !== null) return; // resuming a named checkpoint continues the run in this folder
   // A run is there when it trained: a launch that failed before its first step left at most its
   // run record, which the new launch's record replaces.
-  if (present(dir, ['metrics.jsonl', 'checkpoints', 'final']).length === 0) return;
+  if (trainedRunEntries(dir).length === 0) return;
   if (!overwrite) {
     const found = RUN_ENTRIES.filter((n) => fs.existsSync(path.join(dir, n)));
     const ckpts = listCheckpoints(dir);
