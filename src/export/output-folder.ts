@@ -5,6 +5,7 @@
 // are replaced: other files and folders in the target stay as they are.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeJsonAtomically } from '../atomic-file.js';
 
 export const EXPORT_MARKER = '.densetrain-export.json';
 
@@ -117,7 +118,5 @@ export function landExport(staging: string, outDir: string, entries: string[], s
 }
 
 function writeMarker(dir: string, marker: Marker): void {
-  const file = path.join(dir, EXPORT_MARKER);
-  fs.writeFileSync(`${file}.tmp`, JSON.stringify({ ...marker, written_by: 'densetrain export' }, null, 2) + '\n');
-  fs.renameSync(`${file}.tmp`, file);
+  writeJsonAtomically(path.join(dir, EXPORT_MARKER), { ...marker, written_by: 'densetrain export' });
 }
