@@ -2,7 +2,8 @@
 // 2 ranks x batch B reproduce one process with gradient accumulation 2 x batch B; rank 0 alone
 // writes; a checkpoint resumes under mpirun as an uninterrupted run, and only with its world size;
 // a failing rank ends the job with its message; loss.gather_across_devices makes 2 ranks x B one
-// batch of 2B for MNRL. Skipped where mpirun is not installed.
+// batch of 2B for MNRL; with dropout on, both hold. Skipped where mpirun is not installed. Without
+// mpirun: the padding and the block-ordered gradient sums that make the gather exact.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
