@@ -33,6 +33,30 @@ export function sliceRows(b: TokenBatch, start: number, end: number): TokenBatch
   };
 }
 
+/**
+ * A token batch padded on the right to `seqLen` tokens (padding masked out): data-parallel ranks
+ * with gathered rows pad each column as the one global batch would, so every row has the global
+ * batch's shape (its dropout masks are addressed by position).
+ */
+export function padRows(b: TokenBatch, seqLen: number, padId: number): TokenBatch {
+  if (seqLen === b.seqLen) return b;
+  if (seqLen < b.seqLen) throw new Error(`padRows: ${b.seqLen} tokens do not fit in ${seqLen}`);
+  const n = b.batchSize, L = b.seqLen;
+  const widen = (a: Int32Array, fill: number) => {
+    const out = new Int32Array(n * seqLen).fill(fill);
+    for (let r = 0; r < n; r++) out.set(a.subarray(r * L, (r + 1) * L), r * seqLen);
+    return out;
+  };
+  return {
+    inputIds: widen(b.inputIds, padId),
+    attentionMask: widen(b.attentionMask, 0),
+    tokenTypeIds: widen(b.tokenTypeIds, 0),
+    batchSize: n,
+    seqLen,
+    ...(b.promptLength ? { promptLength: b.promptLength } : {}),
+  };
+}
+
 /** Dropout for column `column` of a step (its rows from `firstRow` on): one seed per column, so any mini-batching draws the same masks. */
 export function columnDropout(stepSeed: number | undefined, column: number, firstRow = 0): Dropout | undefined {
   return stepSeed === undefined ? undefined : { seed: stepSeed * 7919 + column * 104729, firstRow };

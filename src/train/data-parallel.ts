@@ -54,7 +54,7 @@ export function checkRanks(comm: Communicator, weights: TensorMap, dataState: un
   }
 }
 
-/** loss.gather_across_devices over MPI: row counts, then rows padded to the largest count, all-gathered. */
+/** loss.gather_across_devices over MPI: row counts and padded lengths, then rows padded to the largest count, all-gathered. */
 export function rowGather(comm: Communicator): RowGather {
   let counts: number[] = [];
   return {
@@ -63,6 +63,10 @@ export function rowGather(comm: Communicator): RowGather {
       const all = new Int32Array(comm.allgather(new Uint8Array(Int32Array.of(rows).buffer)).buffer);
       counts = [...all];
       return counts.slice(0, comm.rank).reduce((a, b) => a + b, 0);
+    },
+    seqLens(mine) {
+      const all = new Int32Array(comm.allgather(new Uint8Array(Int32Array.from(mine).buffer)).buffer);
+      return mine.map((_, c) => Math.max(...Array.from({ length: comm.size }, (_, r) => all[r * mine.length + c])));
     },
     gather(rows, width) {
       const most = Math.max(...counts) * width;

@@ -3,7 +3,7 @@
 // are host arrays (host-optim.ts), fed to the graphs each step.
 import * as ort from 'onnxruntime-node';
 import { createOnnxTrainState, onnxEmbed, onnxLossAndGradients, type RowGather } from '../engine/onnx/train-step.js';
-import type { LossConfig } from '../losses/batch.js';
+import { type LossBatch, type LossConfig, padRows } from '../losses/batch.js';
 import { encodeInBatches } from '../model/encode-batches.js';
 import { normParameterNames } from '../model/config.js';
 import type { ModelFolder } from '../model/folder.js';
@@ -23,6 +23,16 @@ export interface OnnxEngineOptions {
   profileDir?: string;
   /** Data-parallel runs with loss.gather_across_devices: the loss sees every rank's rows. */
   gather?: RowGather;
+  /** Sum gradients in blocks of this many rows (OnnxTrainOptions.blockRows). */
+  blockRows?: number;
+}
+
+/** Gathered ranks' columns padded as the global batch pads them: its rows' shapes, and so their dropout masks, are the one process's. */
+function padAsGlobalBatch<B extends LossBatch>(batch: B, across: RowGather, padId: number): B {
+  const columns = [batch.query, batch.positive, ...batch.negatives];
+  const lens = across.seqLens(columns.map((c) => c.seqLen));
+  const [query, positive, ...negatives] = columns.map((c, i) => padRows(c, lens[i], padId));
+  return { ...batch, query, positive, negatives };
 }
 
 export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, moments?: HostMoments, opts: OnnxEngineOptions = {}): Promise<TrainEngine> {
@@ -38,7 +48,7 @@ export async function openOnnxEngine(folder: ModelFolder, loss: LossConfig, mome
     name: 'onnx',
     description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider${opts.deviceId !== undefined && state.executionProvider !== 'cpu' ? ` (device ${opts.deviceId})` : ''}, ${state.threads} threads`,
     async accumulate(batch, stepSeed) {
-      const r = await onnxLossAndGradients(state, loss, batch, stepSeed, opts.gather);
+      const r = await onnxLossAndGradients(state, loss, opts.gather ? padAsGlobalBatch(batch, opts.gather, tokenizer.padId) : batch, stepSeed, opts.gather);
       grads = addGradients(grads, r.grads);
       return r.loss;
     },

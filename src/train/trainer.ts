@@ -62,6 +62,8 @@ export interface TrainOptions {
   overwriteOutputDir?: boolean;
   /** The data-parallel communicator (default: MPI's world when launched by mpirun or srun, else one process). */
   comm?: Communicator;
+  /** onnx engine: sum gradients in blocks of this many rows, as N ranks of this many rows with gathered rows do (OnnxTrainOptions.blockRows). */
+  gradientBlockRows?: number;
 }
 
 /** The checkpoint to resume from: `latest`, a folder, or none. */
@@ -114,16 +116,17 @@ function evalLine(step: number, e: Record<string, number>): string {
 }
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
-function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, comm?: Communicator): Promise<TrainEngine> {
+function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, comm?: Communicator, blockRows?: number): Promise<TrainEngine> {
   const ranks = comm?.size ?? 1;
   const name = resolveEngine(recipe.train.engine);
   if (ranks > 1 && name === 'tfjs') throw new Error(`train.engine: MPI needs the onnx engine (its gradients are host arrays to all-reduce); use --engine onnx`);
+  if (name === 'tfjs' && blockRows !== undefined) throw new Error(`gradientBlockRows is the onnx engine's (it orders the onnx engine's gradient sums); use --engine onnx`);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }
   return name === 'tfjs'
     ? openTfjsEngine(folder, recipe.loss, moments)
-    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider, deviceId: ranks > 1 ? comm!.localRank : undefined, gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined });
+    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider, deviceId: ranks > 1 ? comm!.localRank : undefined, gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined, blockRows });
 }
 
 /** [lossSum, triples] summed over ranks (float64: the sum one process would take). */
@@ -196,7 +199,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions, comm: Communicator)
   // A resumed run may extend max_steps; otherwise it keeps the run's length (and so its schedule).
   if (from && t.max_steps) state.total_steps = t.max_steps;
   const moments = from ? readOptimizer(from, weightShapes(folder.config), state.step) : undefined;
-  const engine = await openEngine(recipe, folder, moments, comm);
+  const engine = await openEngine(recipe, folder, moments, comm, opts.gradientBlockRows);
   // Gathered, the ranks' batches are rows of one global batch: one micro-batch's dropout seed, rows told apart by position.
   const gathered = comm.size > 1 && recipe.loss.gather_across_devices;
   log(engine.description);

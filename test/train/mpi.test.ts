@@ -2,7 +2,8 @@
 // 2 ranks x batch B reproduce one process with gradient accumulation 2 x batch B; rank 0 alone
 // writes; a checkpoint resumes under mpirun as an uninterrupted run, and only with its world size;
 // a failing rank ends the job with its message; loss.gather_across_devices makes 2 ranks x B one
-// batch of 2B for MNRL. Skipped where mpirun is not installed.
+// batch of 2B for MNRL; with dropout on, both hold. Skipped where mpirun is not installed. Without
+// mpirun: the padding and the block-ordered gradient sums that make the gather exact.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { listCheckpoints, readTrainerState } from '../../src/train/checkpoint.js';
-import { providerConfig } from '../../src/engine/onnx/train-step.js';
+import { createOnnxTrainState, onnxLossAndGradients, providerConfig } from '../../src/engine/onnx/train-step.js';
+import { type LossBatch, type LossConfig, padRows } from '../../src/losses/batch.js';
+import { readModelFolder } from '../../src/model/folder.js';
+import type { TensorMap } from '../../src/model/safetensors.js';
+import { loadTokenizer } from '../../src/model/tokenizer.js';
 import { localRank, underMpiLauncher } from '../../src/train/mpi.js';
 import { loadRecipe } from '../../src/train/recipe.js';
 import { type MetricsRow, train } from '../../src/train/trainer.js';
@@ -30,11 +35,21 @@ function writeData(): string {
   return file;
 }
 
-/** A recipe file: tiny-bert as the fixture has it, shuffled data, clipping, warmup, checkpoints every 2 steps. */
-function recipeFile(name: string): string {
+/** tiny-bert with dropout 0.1 (the fixture's rates are 0): training draws masks. */
+function dropoutModel(): string {
+  const dir = path.join(tmp, 'tiny-bert-dropout');
+  if (fs.existsSync(dir)) return dir;
+  fs.cpSync(`${FIX}tiny-bert`, dir, { recursive: true });
+  const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ ...cfg, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }));
+  return dir;
+}
+
+/** A recipe file: tiny-bert as the fixture has it (or `model`), shuffled data, clipping, warmup, checkpoints every 2 steps. */
+function recipeFile(name: string, model = `${FIX}tiny-bert`): string {
   const file = path.join(tmp, `${name}.yaml`);
   fs.writeFileSync(file, [
-    `model: {path: ${FIX}tiny-bert}`,
+    `model: {path: ${model}}`,
     `data: {train: [${writeData()}], columns: {negatives: [negative]}, shuffle: true, tokenize_workers: 1}`,
     'loss: {name: mnrl}',
     `train: {engine: onnx, batch_size: 4, lr: 1.0e-3, schedule: constant, warmup_steps: 0, max_grad_norm: 0.5, max_steps: 4, save_every: 2, save_total_limit: 5, seed: 7, output_dir: ${path.join(tmp, name)}}`,
@@ -113,18 +128,34 @@ describe.skipIf(!HAVE_MPIRUN)('training under mpirun -np 2 (skipped: mpirun not 
     expect(worstWeightDiff(path.join(tmp, 'straight', 'final'), path.join(tmp, 'killed', 'final'))).toBe(0);
   }, 300_000);
 
-  // One process sums the gradient over 8 rows in one backward pass, the ranks over 4 and 4 then all-reduce: float32
-  // rounding (grad norms agree to ~1e-7), which AdamW's g / sqrt(v) amplifies in a few near-zero gradients.
-  it('loss.gather_across_devices: 2 ranks x batch 4 reproduce 1 process x batch 8 under MNRL (losses, grad norms <= 1e-6; weights <= 1e-6 but for <= 0.05%, all <= 1e-5)', async () => {
-    const single = await train(loadRecipe(recipeFile('gather-single'), { 'train.batch_size': '8' }), quiet);
-    const r = mpirun(recipeFile('gather-ranks'), ['loss.gather_across_devices=true']);
+  /** 1 process x batch 8 against 2 ranks x batch 4 with loss.gather_across_devices: metrics and every weight <= 1e-6. */
+  async function expectGatherReproduces(name: string, model?: string): Promise<void> {
+    // Chunks aligned to the ranks' 4-row blocks: one process adds the ranks' float32 partial sums in their order (else 2e-6 in 2 weights).
+    const single = await train(loadRecipe(recipeFile(`${name}-single`, model), { 'train.batch_size': '8' }), { ...quiet, gradientBlockRows: 4 });
+    const r = mpirun(recipeFile(`${name}-ranks`, model), ['loss.gather_across_devices=true']);
     expect(r.status, r.out).toBe(0);
-    const out = path.join(tmp, 'gather-ranks');
-    expectSameRun(readRows(path.join(tmp, 'gather-single')), readRows(out));
-    const diffs = weightDiffs(single.finalDir, path.join(out, 'final'));
-    expect(diffs.filter((d) => d > 1e-6).length).toBeLessThanOrEqual(diffs.length * 5e-4);
-    expect(diffs.reduce((a, b) => Math.max(a, b))).toBeLessThanOrEqual(1e-5);
+    const out = path.join(tmp, `${name}-ranks`);
+    expectSameRun(readRows(path.join(tmp, `${name}-single`)), readRows(out));
+    expect(worstWeightDiff(single.finalDir, path.join(out, 'final'))).toBeLessThanOrEqual(1e-6);
+  }
+
+  it('loss.gather_across_devices: 2 ranks x batch 4 reproduce 1 process x batch 8 under MNRL (losses, grad norms, every weight <= 1e-6)', () => expectGatherReproduces('gather'), 240_000);
+
+  it('with dropout, 2 ranks x batch 4 reproduce 1 process x accumulation 2 x batch 4: rank r draws micro-batch r\'s masks', async () => {
+    const model = dropoutModel();
+    const single = await train(loadRecipe(recipeFile('dropout-single', model), { 'train.gradient_accumulation_steps': '2' }), quiet);
+    const r = mpirun(recipeFile('dropout-ranks', model));
+    expect(r.status, r.out).toBe(0);
+    const out = path.join(tmp, 'dropout-ranks');
+    expectSameRun(readRows(path.join(tmp, 'dropout-single')), readRows(out));
+    expect(worstWeightDiff(single.finalDir, path.join(out, 'final'))).toBeLessThanOrEqual(1e-6);
+    // The masks matter: without dropout the same run ends elsewhere.
+    const plain = await train(loadRecipe(recipeFile('nodropout-single'), { 'train.gradient_accumulation_steps': '2' }), quiet);
+    expect(worstWeightDiff(single.finalDir, plain.finalDir)).toBeGreaterThan(1e-4);
   }, 240_000);
+
+  it('with dropout and loss.gather_across_devices, 2 ranks x batch 4 reproduce 1 process x batch 8: rank r draws the masks of rows [4r, 4r + 4)', () =>
+    expectGatherReproduces('gather-dropout', dropoutModel()), 240_000);
 
   it('the tfjs engine under mpirun is a clear error, not a hang', () => {
     const r = mpirun(recipeFile('tfjs'), ['train.engine=tfjs']);
@@ -148,4 +179,58 @@ it('the launcher is told by its variables, and the local rank picks the GPU of t
   expect(providerConfig('cuda', 1)).toEqual({ name: 'cuda', deviceId: 1 });
   expect(providerConfig('cpu', 1)).toBe('cpu');
   expect(providerConfig('cuda')).toBe('cuda');
+});
+
+describe('the global batch on one process: padded as one batch, gradients summed in rank-sized blocks', () => {
+  const MNRL: LossConfig = { name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 };
+  const folder = readModelFolder(`${FIX}tiny-bert`);
+  const tok = loadTokenizer(folder.dir, folder.maxSeqLength);
+  const b = JSON.parse(fs.readFileSync(`${FIX}tiny-bert.expected.json`, 'utf8')).batch;
+  const batch: LossBatch = { query: tok.encodeBatch(b.query), positive: tok.encodeBatch(b.positive), negatives: [tok.encodeBatch(b.negative)] };
+  /** ||a - g|| / ||a|| over all gradients (float32 sums in another order differ by rounding, not more). */
+  const relDiff = (a: TensorMap, g: TensorMap) => {
+    let num = 0, den = 0;
+    for (const [name, t] of a) t.data.forEach((v, i) => { num += (v - g.get(name)!.data[i]) ** 2; den += v * v; });
+    return Math.sqrt(num / den);
+  };
+
+  it('padRows keeps every token and masks the padding, so the loss and gradients do not change (<= 1e-6)', async () => {
+    const q = batch.query, wide = padRows(q, q.seqLen + 3, tok.padId);
+    expect(wide.seqLen).toBe(q.seqLen + 3);
+    for (let r = 0; r < q.batchSize; r++) {
+      const row = (x: Int32Array, L: number) => [...x.subarray(r * L, (r + 1) * L)];
+      expect(row(wide.inputIds, wide.seqLen)).toEqual([...row(q.inputIds, q.seqLen), tok.padId, tok.padId, tok.padId]);
+      expect(row(wide.attentionMask, wide.seqLen)).toEqual([...row(q.attentionMask, q.seqLen), 0, 0, 0]);
+    }
+    expect(padRows(q, q.seqLen, tok.padId)).toBe(q);
+    expect(() => padRows(q, q.seqLen - 1, tok.padId)).toThrow(/tokens do not fit/);
+    const s = await createOnnxTrainState(folder, { threads: 1 });
+    try {
+      const plain = await onnxLossAndGradients(s, MNRL, batch);
+      const pad = (c: typeof q) => padRows(c, c.seqLen + 3, tok.padId);
+      const padded = await onnxLossAndGradients(s, MNRL, { query: pad(batch.query), positive: pad(batch.positive), negatives: batch.negatives.map(pad) });
+      expect(Math.abs(padded.loss - plain.loss) / plain.loss).toBeLessThanOrEqual(1e-6);
+      expect(relDiff(plain.grads, padded.grads)).toBeLessThanOrEqual(1e-6);
+    } finally {
+      await s.release();
+    }
+  });
+
+  it('blockRows changes only the order of the gradient sums (<= 1e-6), and must be a positive integer', async () => {
+    const whole = await createOnnxTrainState(folder, { threads: 1 }), blocked = await createOnnxTrainState(folder, { threads: 1, blockRows: 3 });
+    try {
+      const a = await onnxLossAndGradients(whole, MNRL, batch, 5), g = await onnxLossAndGradients(blocked, MNRL, batch, 5);
+      expect(g.loss).toBe(a.loss);
+      expect(relDiff(a.grads, g.grads)).toBeLessThanOrEqual(1e-6);
+    } finally {
+      await whole.release();
+      await blocked.release();
+    }
+    await expect(createOnnxTrainState(folder, { blockRows: 0 })).rejects.toThrow(/blockRows must be a positive integer, not 0/);
+  });
+
+  it('gradientBlockRows on the tfjs engine is an error, not ignored', async () => {
+    await expect(train(loadRecipe(recipeFile('blocks-tfjs'), { 'train.engine': 'tfjs' }), { ...quiet, gradientBlockRows: 4 }))
+      .rejects.toThrow(/gradientBlockRows is the onnx engine's/);
+  });
 });

@@ -43,6 +43,8 @@ export interface OnnxTrainState {
   wordTable: string;
   /** Tokens (rows × sequence length) per run for mnrl and margin_mse: bounds the activations held at once. */
   chunkTokens: number;
+  /** Rows per gradient block (OnnxTrainOptions.blockRows); undefined: the whole batch is one block. */
+  blockRows?: number;
   /** Dropout mask buffers by site, reused from run to run (fresh 100 MB arrays cost more than drawing the masks). */
   maskBuffers: Map<string, Float32Array>;
   /** Trainable weights by HF name in engine layout (Linear [in, out]); fed every step, so the caller updates them in place. */
@@ -64,6 +66,13 @@ export interface OnnxTrainOptions {
   deviceId?: number;
   /** Write onnxruntime's profile (Chrome trace JSON) of every session into this folder when released. */
   profileDir?: string;
+  /**
+   * Sum the weight gradients in blocks of this many rows of the batch: every column's chunks of a
+   * block, then the blocks in order. That is the order N ranks x B rows with gathered rows sum in
+   * (each rank its block, then MPI_Allreduce), so one process with a batch of 2B and blockRows B
+   * reproduces 2 ranks to the last bit; chunks never cross a block. Default: one block.
+   */
+  blockRows?: number;
 }
 
 /** What a user can do when a provider does not open (the README's "GPU" section says more). */
@@ -82,6 +91,8 @@ export function providerConfig(name: string, deviceId?: number): string | { name
 export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainOptions = {}): Promise<OnnxTrainState> {
   const chunkTokens = opts.chunkTokens ?? 2048;
   if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new Error(`onnx engine: chunkTokens must be a positive integer, not ${chunkTokens}`);
+  const blockRows = opts.blockRows;
+  if (blockRows !== undefined && (!Number.isInteger(blockRows) || blockRows < 1)) throw new Error(`onnx engine: blockRows must be a positive integer, not ${blockRows}`);
   const threads = opts.threads ?? os.availableParallelism();
   const executionProvider = opts.executionProvider ?? 'cpu';
   const sessionOpts: ort.InferenceSession.SessionOptions = {
@@ -141,6 +152,7 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     withPromptLength: !folder.includePrompt,
     wordTable: wordEmbeddings(folder.config),
     chunkTokens,
+    blockRows,
     maskBuffers: new Map(),
     weights,
     executionProvider,
@@ -173,6 +185,13 @@ function chunks(rows: number, size: number): [number, number][] {
   return out;
 }
 
+/** sums[name] += g; the first `g` of a name becomes its sum. */
+function addInto(sums: Map<string, Float32Array>, name: string, g: Float32Array): void {
+  const acc = sums.get(name);
+  if (!acc) sums.set(name, g);
+  else for (let i = 0; i < g.length; i++) acc[i] += g[i];
+}
+
 /** The word table's gradient += each token's row of `d` at its id (Gather's VJP, on the host: see WORD_ROWS_GRAD). */
 function addRowsAtIds(sums: Map<string, Float32Array>, name: string, tableSize: number, d: Float32Array, ids: Int32Array, H: number): void {
   let table = sums.get(name);
@@ -198,6 +217,8 @@ export interface RowGather {
   ranks: number;
   /** Where this rank's rows start in the global batch (every rank calls it with its row count). */
   firstRow(rows: number): number;
+  /** Every column's padded length in the global batch (the ranks' longest), given this rank's: see padRows. */
+  seqLens(mine: number[]): number[];
   /** Every rank's rows [n_r x width], concatenated in rank order. */
   gather(rows: Float32Array, width: number): Float32Array;
 }
@@ -220,13 +241,15 @@ export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, b
     const d = columnDropout(stepSeed, c, first + a);
     return d ? dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers) : new Map();
   };
-  // Both passes run on the same row ranges: mini-batches (cached_mnrl) or chunks of about chunkTokens tokens.
-  const units = columns.map((col) => chunks(col.batchSize, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(s.chunkTokens / col.seqLen))));
+  // Both passes run on the same row ranges: mini-batches (cached_mnrl) or chunks of about chunkTokens tokens, within blocks of blockRows.
+  const blocks = chunks(batch.query.batchSize, s.blockRows ?? batch.query.batchSize);
+  const units = columns.map((col) => blocks.map(([start, end]) =>
+    chunks(end - start, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(s.chunkTokens / col.seqLen))).map(([a, b]): [number, number] => [start + a, start + b])));
 
   const embeddings: Float32Array[] = [];
   for (const [c, col] of columns.entries()) {
     const e = new Float32Array(col.batchSize * H);
-    for (const [a, b] of units[c]) {
+    for (const [a, b] of units[c].flat()) {
       const rows = sliceRows(col, a, b);
       const out = await forward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)) }, ['sentence_embedding']);
       e.set(out.sentence_embedding.data as Float32Array, a * H);
@@ -239,24 +262,26 @@ export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, b
   // The trainer averages the ranks' gradients; each holds its rows' share of the global loss's, so x ranks.
   const dEmb = across ? dAll.map((d, c) => d.slice(first * H, (first + columns[c].batchSize) * H).map((v) => v * across.ranks)) : dAll;
 
-  // The first run's gradients become the sums; later runs add into them.
-  const sums = new Map<string, Float32Array>();
-  for (const [c, col] of columns.entries()) {
-    for (const [a, b] of units[c]) {
-      const rows = sliceRows(col, a, b);
-      const seed = new ort.Tensor('float32', dEmb[c].slice(a * H, b * H), [b - a, H]);
-      const out = await backward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)), d_sentence_embedding: seed });
-      for (const name of s.weights.keys()) {
-        if (name === s.wordTable) continue;
-        const g = out[`d_${name}`].data as Float32Array;
-        const acc = sums.get(name);
-        if (!acc) sums.set(name, g);
-        else for (let i = 0; i < g.length; i++) acc[i] += g[i];
+  // Per block, the first run's gradients become the sums and later runs add into them; then the blocks add up in order.
+  let sums: Map<string, Float32Array> | undefined;
+  for (let k = 0; k < blocks.length; k++) {
+    const block = new Map<string, Float32Array>();
+    for (const [c, col] of columns.entries()) {
+      for (const [a, b] of units[c][k]) {
+        const rows = sliceRows(col, a, b);
+        const seed = new ort.Tensor('float32', dEmb[c].slice(a * H, b * H), [b - a, H]);
+        const out = await backward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)), d_sentence_embedding: seed });
+        for (const name of s.weights.keys()) {
+          if (name === s.wordTable) continue;
+          addInto(block, name, out[`d_${name}`].data as Float32Array);
+        }
+        addRowsAtIds(block, s.wordTable, s.weights.get(s.wordTable)!.data.length, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, H);
       }
-      addRowsAtIds(sums, s.wordTable, s.weights.get(s.wordTable)!.data.length, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, H);
     }
+    if (!sums) sums = block;
+    else for (const [name, g] of block) addInto(sums, name, g);
   }
   // The graph's gradients come in the fed (engine) layout, Linear weights [in, out].
-  const grads: TensorMap = new Map([...sums].map(([name, data]) => [name, { shape: s.weights.get(name)!.shape, data }]));
+  const grads: TensorMap = new Map([...sums!].map(([name, data]) => [name, { shape: s.weights.get(name)!.shape, data }]));
   return { loss, grads };
 }
