@@ -6,12 +6,12 @@ import { makeRng, seedRng } from '../../src/data/rng.js';
 import { normParameterNames } from '../../src/model/config.js';
 import type { CrossEncoderFolder } from '../../src/model/cross-encoder-folder.js';
 import type { PairTokenizer } from '../../src/model/pair-tokenizer.js';
+import type { TensorMap } from '../../src/model/safetensors.js';
 import { ADAMW_DEFAULTS } from '../../src/train/adamw.js';
 import { hostAdamwStep, zeroMoments } from '../../src/train/host-optim.js';
 import { lrAt } from '../../src/train/schedule.js';
 import { epochPairs, type TrainRecord } from './pairs.js';
 import { openTrainer } from './step.js';
-import type { TensorMap } from '../../src/model/safetensors.js';
 
 export interface TrainSettings {
   epochs: number;
