@@ -11,7 +11,7 @@ import { train } from '../train/trainer.js';
 import { evalCommand } from './eval.js';
 
 /** The package root, so the demo runs from any working directory. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 const RECIPE = path.join(ROOT, 'recipes', 'demo-contrastive.yaml');
 
@@ -32,13 +32,19 @@ export const DEMO_MARKER = '.densetrain-demo';
 /** Where `npm start` writes: demos of versions before the marker left their run there. */
 export const DEFAULT_DEMO_OUTPUT = 'runs/demo';
 
-/** The demo replaces its own earlier run; a run it did not write is an error (nothing is removed). */
-function claimOutput(outputDir: string): void {
+/**
+ * The demo replaces its own earlier run; a run (or one of the `own` files) it did not write is an
+ * error, and nothing is removed. `legacy`: a folder that is the demo's without a marker (where
+ * demos of versions before the marker wrote).
+ */
+export function claimOutput(outputDir: string, { legacy, own = [] }: { legacy?: string; own?: string[] } = {}): void {
   const marker = path.join(outputDir, DEMO_MARKER);
   const run = trainedRunEntries(outputDir);
-  const ours = fs.existsSync(marker) || path.resolve(outputDir) === path.resolve(DEFAULT_DEMO_OUTPUT);
-  if (run.length > 0 && !ours) {
-    throw new Error(`--output ${outputDir} holds a training run the demo did not write (${run.join(', ')}); choose another --output`);
+  const files = own.filter((f) => fs.existsSync(path.join(outputDir, f)));
+  const ours = fs.existsSync(marker) || (legacy !== undefined && path.resolve(outputDir) === path.resolve(legacy));
+  if (run.length + files.length > 0 && !ours) {
+    const what = run.length > 0 ? 'a training run' : 'files';
+    throw new Error(`--output ${outputDir} holds ${what} the demo did not write (${[...run, ...files].join(', ')}); choose another --output`);
   }
   fs.mkdirSync(outputDir, { recursive: true });
   fs.writeFileSync(marker, 'written by densetrain demo: a second demo replaces the run in this folder\n');
@@ -46,7 +52,7 @@ function claimOutput(outputDir: string): void {
 
 export async function runDemo(outputDir: string): Promise<{ before: number; after: number }> {
   const recipe = demoRecipe(outputDir);
-  claimOutput(outputDir);
+  claimOutput(outputDir, { legacy: DEFAULT_DEMO_OUTPUT });
   const evalData = recipe.eval!.data;
   const t0 = Date.now();
   console.log(`1/4 evaluating ${path.relative(process.cwd(), recipe.model.path)} on ${path.relative(process.cwd(), evalData)}`);

@@ -8,6 +8,7 @@ import { ENCODE_ENGINE_CHOICES, resolveEncodeEngine } from './encode-engine.js';
 import { embedFile, INPUT_FORMATS } from './embed.js';
 import { scoreFile } from './score.js';
 import { DEFAULT_DEMO_OUTPUT, runDemo } from './demo.js';
+import { DEFAULT_MINING_DEMO_OUTPUT, runMiningDemo } from './demo-mining.js';
 import { evalCommand } from './eval.js';
 import { checkData } from './check-data.js';
 import { RECIPE_SECTIONS, loadRecipe, recipeKeys } from '../train/recipe.js';
@@ -122,7 +123,8 @@ const MINE_OPTIONS = {
 
 const DEMO_OPTIONS = {
   ...BACKEND_OPTION,
-  output: { type: 'string', default: DEFAULT_DEMO_OUTPUT, describe: 'where the run goes (a folder holding a run the demo did not write is refused)' },
+  mining: { type: 'boolean', describe: 'the mining chain instead: mine hard negatives with the default model and the demo cross-encoder, train MarginMSE distillation on them, evaluate before and after' },
+  output: { type: 'string', describe: `where the run goes (default ${DEFAULT_DEMO_OUTPUT}, with --mining ${DEFAULT_MINING_DEMO_OUTPUT}; a folder holding a run the demo did not write is refused)` },
 } as const satisfies Record<string, Options>;
 
 /** Each command's plain flags, for unknown-flag messages and the override scan. */
@@ -307,11 +309,12 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'demo',
-      'The embedded demo: evaluate the default model, train it on the demo data, evaluate again, export to ONNX',
+      'The embedded demo: evaluate the default model, train it on the demo data, evaluate again, export to ONNX (--mining: the hard-negative mining chain)',
       (y) => y.options(DEMO_OPTIONS),
       async (a) => {
         await startBackend(a.backend);
-        await runDemo(a.output);
+        if (a.mining) await runMiningDemo(a.output ?? DEFAULT_MINING_DEMO_OUTPUT);
+        else await runDemo(a.output ?? DEFAULT_DEMO_OUTPUT);
       },
     )
     .demandCommand(1, 'name a command (see --help)')
