@@ -22,6 +22,8 @@ export type { TrainOptions, TrainResult, MetricsRow } from './train/trainer.js';
 export { resolveEngine, type TrainEngine, type EngineName } from './train/engine.js';
 export { openTfjsEngine } from './train/tfjs-engine.js';
 export { openOnnxEngine, type OnnxEngineOptions } from './train/onnx-engine.js';
+export { openLearner, learnerOn, type Learner, type LearnerOptions } from './train/learner.js';
+export { accumulateStep, lossAndGradients, type RowGather, type StepOptions } from './train/step.js';
 export { openTrainingStream } from './data/stream.js';
 export type { Triple, TrainingBatch } from './data/triple.js';
 export { readBeir, type BeirSet } from './data/beir.js';

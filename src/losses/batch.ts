@@ -1,5 +1,5 @@
 // What a loss consumes: the tokenized columns of one training batch.
-import type { Dropout } from '../model/encoder.js';
+import type { Dropout } from '../model/dropout-mask.js';
 import type { TokenBatch } from '../model/tokenizer.js';
 
 export interface LossBatch {

@@ -9,6 +9,19 @@
 // A training step's seed is the same hash of (run seed, step, micro-batch) (dropoutStepSeed), so
 // masks never repeat because two of those happen to combine to the same number.
 
+/**
+ * Training-mode dropout, where Hugging Face applies it (embeddings, attention probabilities,
+ * both sublayer outputs), at the config's rates. Masks are a function of `seed` and the element's
+ * position in its column (dropout-mask.ts), so a forward pass can be replayed exactly (GradCache
+ * re-embeds every mini-batch: `firstRow` says where it starts), a resumed run draws the same
+ * masks, and the onnx engine draws them too.
+ */
+export interface Dropout {
+  seed: number;
+  /** This batch's first row within the column the seed belongs to (default 0). */
+  firstRow?: number;
+}
+
 /** murmur3's 32-bit finaliser: a bijection on uint32 that mixes every input bit into every output bit. */
 function fmix32(h: number): number {
   h ^= h >>> 16;

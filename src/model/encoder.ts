@@ -1,27 +1,14 @@
 // The transformer encoder (BERT / XLM-RoBERTa, post-LayerNorm) as tfjs ops, mirroring Hugging
-// Face's BertModel / XLMRobertaModel forward in eval mode (no dropout).
+// Face's BertModel / XLMRobertaModel forward; with a Dropout, in training mode (dropout-mask.ts).
 // Shapes: B batch, L sequence, H hidden, nh heads, d = H / nh head size, F intermediate.
 import * as tf from '@tensorflow/tfjs';
 import type { EncoderConfig } from './config.js';
 import { dense } from './dense.js';
-import { dropoutMultipliers, firstLayerSite } from './dropout-mask.js';
+import { type Dropout, dropoutMultipliers, firstLayerSite } from './dropout-mask.js';
 import type { TokenBatch } from './tokenizer.js';
 
 /** Weights by Hugging Face name; Linear weights transposed to [in, out] (see dense.ts). */
 export type Params = Map<string, tf.Tensor>;
-
-/**
- * Training-mode dropout, where Hugging Face applies it (embeddings, attention probabilities,
- * both sublayer outputs), at the config's rates. Masks are a function of `seed` and the element's
- * position in its column (dropout-mask.ts), so a forward pass can be replayed exactly (GradCache
- * re-embeds every mini-batch: `firstRow` says where it starts), a resumed run draws the same
- * masks, and the onnx engine draws them too.
- */
-export interface Dropout {
-  seed: number;
-  /** This batch's first row within the column the seed belongs to (default 0). */
-  firstRow?: number;
-}
 
 /** x [B, ...] times its dropout multipliers at `site`. */
 function drop(x: tf.Tensor, rate: number, d: Dropout | undefined, site: number, B: number): tf.Tensor {

@@ -3,7 +3,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { isLinearWeight } from './dense.js';
 import { encodeInBatches } from './encode-batches.js';
-import { type Dropout, encoderForward, type Params } from './encoder.js';
+import type { Dropout } from './dropout-mask.js';
+import { encoderForward, type Params } from './encoder.js';
 import { type FolderOptions, type ModelFolder, readModelFolder } from './folder.js';
 import { l2Normalize, pool } from './pooling.js';
 import { type PromptChoice, resolvePrompt, roleChoice } from './prompts.js';

@@ -1,76 +1,51 @@
-// The tfjs training engine: weights are tfjs variables on the current backend (tfjs-node-gpu,
-// tfjs-node, wasm or cpu); gradients by tf.variableGrads (gradients.ts), AdamW in tfjs ops (adamw.ts).
+// The tfjs training engine, for users of @tensorflow/tfjs-node(-gpu): the tfjs encoder
+// (src/model/model.ts) as tfjs variables on the current backend, gradients by tf.variableGrads.
+// The weights' host copy is the optimizer's (host-optim.ts); the variables take it after each update.
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend } from '../engine/backend.js';
-import type { LossConfig } from '../losses/batch.js';
-import { normParameterNames } from '../model/config.js';
 import type { ModelFolder } from '../model/folder.js';
-import { mapToEngineLayout, modelFromFolder } from '../model/model.js';
+import { modelFromFolder } from '../model/model.js';
 import type { TensorMap } from '../model/safetensors.js';
-import { adamwStep, type AdamWState, disposeAdamW, initAdamW } from './adamw.js';
-import { clipGradients, globalNorm } from './clip.js';
 import type { TrainEngine } from './engine.js';
-import { lossAndGradients } from './gradients.js';
-import type { HostMoments } from './host-optim.js';
+import { zerosLike } from './host-optim.js';
 
-export async function openTfjsEngine(folder: ModelFolder, loss: LossConfig, moments?: HostMoments): Promise<TrainEngine> {
+export async function openTfjsEngine(folder: ModelFolder): Promise<TrainEngine> {
   const backend = await initBackend();
   const model = modelFromFolder(folder);
-  const toTensors = (m: TensorMap) => new Map([...mapToEngineLayout(m)].map(([n, t]) => [n, tf.tensor(t.data, t.shape, 'float32')]));
-  const opt: AdamWState = moments ? { step: moments.step, m: toTensors(moments.m), v: toTensors(moments.v) } : initAdamW(model.params);
-  let grads: Map<string, tf.Tensor> | undefined;
-  const normParams = normParameterNames(folder.config);
+  const H = folder.config.hiddenSize;
+  const weights: TensorMap = new Map([...model.params].map(([n, v]) => [n, { shape: v.shape, data: Float32Array.from(v.dataSync() as Float32Array) }]));
+  const vars = [...model.params.values()];
+  const byVarName = new Map([...model.params].map(([n, v]) => [v.name, n]));
 
-  const discard = () => {
-    grads?.forEach((g) => g.dispose());
-    grads = undefined;
-  };
-  const download = (m: Map<string, tf.Tensor>): TensorMap =>
-    mapToEngineLayout(new Map([...m].map(([n, t]) => [n, { shape: t.shape, data: t.dataSync() as Float32Array }])));
-
-  return {
+  const engine: TrainEngine = {
     name: 'tfjs',
     description: `densetrain: engine tfjs, ${describeBackend(backend).replace(/^densetrain: /, '')}`,
-    async accumulate(batch, stepSeed) {
-      const r = lossAndGradients(model, loss, batch, stepSeed);
-      grads = accumulate(grads, r.grads);
-      return r.loss;
+    hidden: H,
+    async embed(rows, dropout) {
+      const e = model.embed(rows, dropout);
+      const data = (await e.data()) as Float32Array;
+      e.dispose();
+      return data;
     },
-    discard,
-    update(micro, lr, maxGradNorm, adam) {
-      if (!grads) throw new Error('update: no gradients gathered');
-      if (micro > 1) scaleInPlace(grads, 1 / micro);
-      const norm = globalNorm(grads);
-      if (maxGradNorm !== null) clipGradients(grads, norm, maxGradNorm);
-      adamwStep(model.params, grads, opt, lr, adam, normParams);
-      discard();
-      return norm;
+    async backward(rows, dEmbeddings, dropout) {
+      const d = tf.tensor2d(dEmbeddings, [rows.batchSize, H]);
+      const { value, grads: g } = tf.variableGrads(() => tf.sum(tf.mul(model.embed(rows, dropout), d)) as tf.Scalar, vars);
+      value.dispose();
+      d.dispose();
+      for (const [varName, t] of Object.entries(g)) {
+        const acc = engine.grads.get(byVarName.get(varName)!)!.data, add = t.dataSync() as Float32Array;
+        for (let i = 0; i < acc.length; i++) acc[i] += add[i];
+        t.dispose();
+      }
     },
-    encodeAs: (role, texts, opts) => model.encodeAs(role, texts, opts),
-    weights: () => model.hostWeights(),
-    moments: () => ({ step: opt.step, m: download(opt.m), v: download(opt.v) }),
+    weights,
+    grads: zerosLike(weights),
+    weightsChanged() {
+      for (const [name, v] of model.params) tf.tidy(() => v.assign(tf.tensor(weights.get(name)!.data, v.shape, 'float32')));
+    },
     async dispose() {
-      discard();
-      disposeAdamW(opt);
       model.dispose();
     },
   };
-}
-
-function accumulate(acc: Map<string, tf.Tensor> | undefined, g: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
-  if (!acc) return g;
-  for (const [k, v] of g) {
-    const prev = acc.get(k)!;
-    acc.set(k, tf.add(prev, v));
-    prev.dispose();
-    v.dispose();
-  }
-  return acc;
-}
-
-function scaleInPlace(grads: Map<string, tf.Tensor>, factor: number): void {
-  for (const [k, g] of grads) {
-    grads.set(k, tf.mul(g, factor));
-    g.dispose();
-  }
+  return engine;
 }

@@ -16,13 +16,12 @@ import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { withTrainingPrompts } from './training-prompts.js';
 import { resolveModel } from '../model/hub.js';
 import { saveModelFolder } from '../model/save.js';
-import { ADAMW_DEFAULTS } from './adamw.js';
 import { listCheckpoints, pruneCheckpoints, removeStaleTemps, readOptimizer, readTrainerState, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { countTotalSteps } from './count-steps.js';
-import { resolveEngine, type TrainEngine } from './engine.js';
+import { resolveEngine } from './engine.js';
 import { guardWrite } from './fs-errors.js';
-import type { HostMoments } from './host-optim.js';
-import { openOnnxEngine } from './onnx-engine.js';
+import { ADAMW_DEFAULTS, type HostMoments } from './host-optim.js';
+import { type Learner, openLearner } from './learner.js';
 import { prepareOutputDir } from './output-dir.js';
 import type { Recipe } from './recipe.js';
 import { acquireRunLock } from './run-lock.js';
@@ -33,7 +32,6 @@ import { checkRanks, checkWorldSize, readRankBatch, rowGather } from './data-par
 import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
 import { describeEnvironment, writeRunRecord } from './run-record.js';
 import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
-import { openTfjsEngine } from './tfjs-engine.js';
 import { progress, type Progress } from '../progress.js';
 
 export interface MetricsRow {
@@ -102,7 +100,7 @@ function warmupSteps(recipe: Recipe, total: number): number {
 }
 
 /** Retrieval metrics on the eval set, the embedding passes shown on `bar` (a big corpus takes minutes). */
-async function evaluate(engine: TrainEngine, set: BeirSet, bar: Progress): Promise<Record<string, number>> {
+async function evaluate(engine: Learner, set: BeirSet, bar: Progress): Promise<Record<string, number>> {
   const e = await evaluateRetrieval(set, (texts, role) =>
     engine.encodeAs(role, texts, { batchSize: 64, onProgress: (done, total) => bar.update(done, total, `embedding the eval ${role === 'query' ? 'queries' : 'corpus'}`) }));
   bar.done();
@@ -114,16 +112,21 @@ function evalLine(step: number, e: Record<string, number>): string {
 }
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
-function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, comm?: Communicator): Promise<TrainEngine> {
+function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, comm?: Communicator): Promise<Learner> {
   const ranks = comm?.size ?? 1;
   const name = resolveEngine(recipe.train.engine);
   if (ranks > 1 && name === 'tfjs') throw new Error(`train.engine: MPI needs the onnx engine (its gradients are host arrays to all-reduce); use --engine onnx`);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }
-  return name === 'tfjs'
-    ? openTfjsEngine(folder, recipe.loss, moments)
-    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider, deviceId: ranks > 1 ? comm!.localRank : undefined, gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined });
+  return openLearner(folder, {
+    engine: name,
+    loss: recipe.loss,
+    moments,
+    executionProvider: recipe.train.execution_provider,
+    deviceId: ranks > 1 ? comm!.localRank : undefined,
+    gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined,
+  });
 }
 
 /** [lossSum, triples] summed over ranks (float64: the sum one process would take). */

@@ -4,7 +4,7 @@
 // backward chunk are drawn on their own, in both passes, without keeping a column's masks.
 import type { DropoutSite } from '../encoder-graph.js';
 import { dropoutMultipliers } from '../../model/dropout-mask.js';
-import type { Dropout } from '../../model/encoder.js';
+import type { Dropout } from '../../model/dropout-mask.js';
 import type { HostTensor } from '../../model/safetensors.js';
 
 /** Mask per graph input name (DropoutSite.name). */

@@ -1,8 +1,8 @@
 // The training losses on sentence embeddings as an ONNX graph that carries its own backward pass:
 // inputs `query`, `positive`, `negative_<j>` [rows, H] (and `teacher_margins` [rows, k] for
-// margin_mse), outputs `loss` (scalar) and `d_<input>` [rows, H] = dloss/d(input). The maths is
-// that of src/losses/mnrl.ts and margin-mse.ts, written in standard ops and differentiated by
-// autodiff.ts, so the onnxruntime engine computes the whole step in ONNX.
+// margin_mse), outputs `loss` (scalar) and `d_<input>` [rows, H] = dloss/d(input). Each loss is
+// written once, here, in standard ops, and differentiated by autodiff.ts; every training engine
+// takes its gradients of the embeddings from this graph (src/train/step.ts).
 import { addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, reduce } from '../../onnx/graph-builder.js';
 import type { LossConfig } from '../../losses/batch.js';
 import { appendBackward } from './autodiff.js';
@@ -27,7 +27,19 @@ function diagonalCrossEntropy(g: Graph, logits: string): string {
   return node(g, 'Neg', [reduce(g, 'ReduceMean', diagonal, [0], false)]);
 }
 
-/** MNRL over candidates [positives; negatives per slot]; symmetric adds the positive → query direction. */
+/**
+ * MultipleNegativesRankingLoss (InfoNCE with in-batch negatives), as sentence-transformers'
+ * `MultipleNegativesRankingLoss` (Henderson et al. 2017, "Efficient Natural Language Response
+ * Suggestion for Smart Reply"; van den Oord et al. 2018). For B queries q_i and candidates
+ * c = [p_1..p_B, n_1^1..n_B^1, ..., n_1^k..n_B^k] ((1+k)·B rows):
+ *
+ *   s_ij = scale · cos(q_i, c_j)
+ *   L    = −(1/B) Σ_i log softmax_j(s_i·)[i]         (the target of q_i is its own positive p_i)
+ *
+ * `symmetric` adds the positive → query direction over the B×B block (ST's
+ * MultipleNegativesSymmetricRankingLoss): L = (L_q→c + L_p→q) / 2. CachedMultipleNegativesRankingLoss
+ * (GradCache) is this loss too: only how the encoder runs changes (src/train/step.ts).
+ */
 function mnrl(g: Graph, [query, ...candidates]: string[], scale: number, symmetric: boolean): string {
   const q = normalizeRows(g, query);
   const c = normalizeRows(g, node(g, 'Concat', candidates, { axis: 0 })); // [(1+k)B, H]
@@ -40,7 +52,13 @@ function mnrl(g: Graph, [query, ...candidates]: string[], scale: number, symmetr
   return node(g, 'Div', [node(g, 'Add', [forward, backward]), constFloat(g, 2)]);
 }
 
-/** MarginMSE: mean over [B, k] of ((q·p − q·n_j) − margin_j)². */
+/**
+ * MarginMSE distillation loss (Hofstätter et al. 2020, "Improving Efficient Neural Ranking Models
+ * with Cross-Architecture Knowledge Distillation"), as sentence-transformers' `MarginMSELoss`
+ * (dot-product similarity), with teacher margins m_ij = s_p − s_nj:
+ *
+ *   L = mean_{i,j} ( (q_i·p_i − q_i·n_ij) − m_ij )²
+ */
 function marginMse(g: Graph, [query, positive, ...negatives]: string[], margins: string): string {
   const dot = (x: string) => reduce(g, 'ReduceSum', node(g, 'Mul', [query, x]), [1], true); // [B, 1]
   const student = node(g, 'Sub', [dot(positive), node(g, 'Concat', negatives.map(dot), { axis: 1 })]); // [B, k]

@@ -1,11 +1,9 @@
-// One training step's loss and gradients on onnxruntime: embed every column with the forward
-// encoder, take the loss and d(embeddings) on the host (embedding-loss.ts), then run the encoder's
-// backward graph per column and sum the weight gradients. Same semantics as the tfjs
-// `lossAndGradients` (src/train/gradients.ts), dropout included: with a step seed, both engines
-// draw the same masks (dropout-masks.ts), and the backward pass of some rows redraws the masks of
-// their forward pass. The backward session holds every activation of the rows it is given, so
-// both passes run on chunks of about `chunkTokens` tokens; cached_mnrl (GradCache) runs them in
-// mini-batches of `mini_batch_size` rows.
+// The onnxruntime training engine's encoder passes: the forward graph and its backward graph
+// (encoder-vjp.ts), built once from the model folder, with the weights fed every run from host
+// arrays. `onnxEmbed` gives sentence embeddings; `onnxBackward` takes their gradient and adds the
+// weight gradients into host buffers. In training mode each dropout site's mask is fed
+// (dropout-masks.ts), drawn from the rows' position in their column, so a chunk of rows or a
+// GradCache mini-batch redraws in the backward pass the masks of its forward pass.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,14 +11,13 @@ import * as ort from 'onnxruntime-node';
 import { type DropoutSite, dropoutSites } from '../encoder-graph.js';
 import type { Graph } from '../../onnx/graph-builder.js';
 import { writeOnnxModel } from '../../onnx/onnx-file.js';
-import { columnDropout, type LossBatch, type LossConfig, sliceRows } from '../../losses/batch.js';
 import { hasTokenTypeInput } from '../../model/config.js';
 import type { ModelFolder } from '../../model/folder.js';
 import { toEngineLayout } from '../../model/model.js';
 import type { TensorMap } from '../../model/safetensors.js';
 import type { TokenBatch } from '../../model/tokenizer.js';
-import { type DropoutMasks, dropoutMasks } from './dropout-masks.js';
-import { embeddingLossAndGradients } from './embedding-loss.js';
+import type { Dropout } from '../../model/dropout-mask.js';
+import { dropoutMasks } from './dropout-masks.js';
 import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_ROWS_GRAD, wordEmbeddings } from './encoder-vjp.js';
 
 export type Mode = 'eval' | 'train';
@@ -41,8 +38,6 @@ export interface OnnxTrainState {
   withPromptLength: boolean;
   /** The word embedding table's name, whose gradient comes as rows (WORD_ROWS_GRAD). */
   wordTable: string;
-  /** Tokens (rows × sequence length) per run for mnrl and margin_mse: bounds the activations held at once. */
-  chunkTokens: number;
   /** Dropout mask buffers by site, reused from run to run (fresh 100 MB arrays cost more than drawing the masks). */
   maskBuffers: Map<string, Float32Array>;
   /** Trainable weights by HF name in engine layout (Linear [in, out]); fed every step, so the caller updates them in place. */
@@ -54,8 +49,6 @@ export interface OnnxTrainState {
 }
 
 export interface OnnxTrainOptions {
-  /** Tokens per run (mnrl, margin_mse); default 2048, e.g. 16 rows of 128 tokens. */
-  chunkTokens?: number;
   /** onnxruntime intra-op threads; default one per core. */
   threads?: number;
   /** onnxruntime execution provider (cpu, cuda, dml, coreml); default cpu. */
@@ -80,8 +73,6 @@ export function providerConfig(name: string, deviceId?: number): string | { name
 }
 
 export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainOptions = {}): Promise<OnnxTrainState> {
-  const chunkTokens = opts.chunkTokens ?? 2048;
-  if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new Error(`onnx engine: chunkTokens must be a positive integer, not ${chunkTokens}`);
   const threads = opts.threads ?? os.availableParallelism();
   const executionProvider = opts.executionProvider ?? 'cpu';
   const sessionOpts: ort.InferenceSession.SessionOptions = {
@@ -140,7 +131,6 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     withTokenTypes: hasTokenTypeInput(folder.config),
     withPromptLength: !folder.includePrompt,
     wordTable: wordEmbeddings(folder.config),
-    chunkTokens,
     maskBuffers: new Map(),
     weights,
     executionProvider,
@@ -166,97 +156,39 @@ function tensorFeeds(m: TensorMap): Record<string, ort.Tensor> {
   return Object.fromEntries([...m].map(([name, w]) => [name, new ort.Tensor('float32', w.data, w.shape)]));
 }
 
-/** Row ranges [start, end) of `rows` in chunks of `size`. */
-function chunks(rows: number, size: number): [number, number][] {
-  const out: [number, number][] = [];
-  for (let start = 0; start < rows; start += size) out.push([start, Math.min(rows, start + size)]);
-  return out;
-}
-
 /** The word table's gradient += each token's row of `d` at its id (Gather's VJP, on the host: see WORD_ROWS_GRAD). */
-function addRowsAtIds(sums: Map<string, Float32Array>, name: string, tableSize: number, d: Float32Array, ids: Int32Array, H: number): void {
-  let table = sums.get(name);
-  if (!table) sums.set(name, (table = new Float32Array(tableSize)));
+function addRowsAtIds(table: Float32Array, d: Float32Array, ids: Int32Array, H: number): void {
   for (let t = 0; t < ids.length; t++) {
     const at = ids[t] * H;
     for (let h = 0; h < H; h++) table[at + h] += d[t * H + h];
   }
 }
 
-/** Sentence embeddings [rows·H] of a token batch in eval mode, with the current `s.weights`. */
-export async function onnxEmbed(s: OnnxTrainState, batch: TokenBatch): Promise<Float32Array> {
-  const out = await (await s.session('eval', 'forward')).run({ ...tokenFeeds(s, batch), ...tensorFeeds(s.weights) }, ['sentence_embedding']);
+/** The masks of a run: none in eval mode. */
+function maskFeeds(s: OnnxTrainState, rows: TokenBatch, d: Dropout | undefined): Record<string, ort.Tensor> {
+  return d ? tensorFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers)) : {};
+}
+
+/** Sentence embeddings [rows·H] of a token batch with the current `s.weights`; with `dropout`, in training mode. */
+export async function onnxEmbed(s: OnnxTrainState, rows: TokenBatch, dropout?: Dropout): Promise<Float32Array> {
+  const session = await s.session(dropout ? 'train' : 'eval', 'forward');
+  const out = await session.run({ ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout) }, ['sentence_embedding']);
   return out.sentence_embedding.data as Float32Array;
 }
 
 /**
- * Data-parallel ranks' rows (loss.gather_across_devices): the loss scores every rank's rows, and
- * each rank's weight gradients come from its own rows only.
+ * Adds the weight gradients of Σ embeddings ⊙ dEmbeddings ([rows, H]) to `grads` (by name, the fed
+ * layout: Linear weights [in, out]); the word table's arrive as rows, added at their token ids.
  */
-export interface RowGather {
-  /** Ranks whose gradients the trainer sums and averages. */
-  ranks: number;
-  /** Where this rank's rows start in the global batch (every rank calls it with its row count). */
-  firstRow(rows: number): number;
-  /** Every rank's rows [n_r x width], concatenated in rank order. */
-  gather(rows: Float32Array, width: number): Float32Array;
-}
-
-/**
- * `stepSeed` turns on training-mode dropout, with the tfjs engine's masks; without it, eval mode.
- * `across`: the loss is the global batch's (see RowGather).
- */
-export async function onnxLossAndGradients(s: OnnxTrainState, cfg: LossConfig, batch: LossBatch, stepSeed?: number, across?: RowGather): Promise<{ loss: number; grads: TensorMap }> {
-  const columns = [batch.query, batch.positive, ...batch.negatives];
-  const cached = cfg.name === 'cached_mnrl';
-  const mode: Mode = stepSeed === undefined ? 'eval' : 'train';
-  const forward = await s.session(mode, 'forward'), backward = await s.session(mode, 'backward');
-  const weights = tensorFeeds(s.weights);
-  const H = s.hidden;
-  // Gathered across ranks, this rank's rows are rows [first, first + B) of the global batch.
-  const first = across ? across.firstRow(batch.query.batchSize) : 0;
-  // Masks of rows [a, b) of column c: the same in both passes (ST's RandContext) and for any chunking.
-  const draw = (c: number, a: number, rows: TokenBatch): DropoutMasks => {
-    const d = columnDropout(stepSeed, c, first + a);
-    return d ? dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers) : new Map();
-  };
-  // Both passes run on the same row ranges: mini-batches (cached_mnrl) or chunks of about chunkTokens tokens.
-  const units = columns.map((col) => chunks(col.batchSize, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(s.chunkTokens / col.seqLen))));
-
-  const embeddings: Float32Array[] = [];
-  for (const [c, col] of columns.entries()) {
-    const e = new Float32Array(col.batchSize * H);
-    for (const [a, b] of units[c]) {
-      const rows = sliceRows(col, a, b);
-      const out = await forward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)) }, ['sentence_embedding']);
-      e.set(out.sentence_embedding.data as Float32Array, a * H);
-    }
-    embeddings.push(e);
-  }
-  const lossCfg = cached ? { ...cfg, name: 'mnrl' as const } : cfg;
-  const lossIn = across ? embeddings.map((e) => across.gather(e, H)) : embeddings;
-  const { loss, grads: dAll } = await embeddingLossAndGradients(lossCfg, { hidden: H, columns: lossIn }, batch.teacherMargins);
-  // The trainer averages the ranks' gradients; each holds its rows' share of the global loss's, so x ranks.
-  const dEmb = across ? dAll.map((d, c) => d.slice(first * H, (first + columns[c].batchSize) * H).map((v) => v * across.ranks)) : dAll;
-
-  // The first run's gradients become the sums; later runs add into them.
-  const sums = new Map<string, Float32Array>();
-  for (const [c, col] of columns.entries()) {
-    for (const [a, b] of units[c]) {
-      const rows = sliceRows(col, a, b);
-      const seed = new ort.Tensor('float32', dEmb[c].slice(a * H, b * H), [b - a, H]);
-      const out = await backward.run({ ...tokenFeeds(s, rows), ...weights, ...tensorFeeds(draw(c, a, rows)), d_sentence_embedding: seed });
-      for (const name of s.weights.keys()) {
-        if (name === s.wordTable) continue;
-        const g = out[`d_${name}`].data as Float32Array;
-        const acc = sums.get(name);
-        if (!acc) sums.set(name, g);
-        else for (let i = 0; i < g.length; i++) acc[i] += g[i];
-      }
-      addRowsAtIds(sums, s.wordTable, s.weights.get(s.wordTable)!.data.length, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, H);
+export async function onnxBackward(s: OnnxTrainState, rows: TokenBatch, dEmbeddings: Float32Array, dropout: Dropout | undefined, grads: TensorMap): Promise<void> {
+  const session = await s.session(dropout ? 'train' : 'eval', 'backward');
+  const seed = new ort.Tensor('float32', dEmbeddings, [rows.batchSize, s.hidden]);
+  const out = await session.run({ ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout), d_sentence_embedding: seed });
+  for (const [name, acc] of grads) {
+    if (name === s.wordTable) addRowsAtIds(acc.data, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, s.hidden);
+    else {
+      const g = out[`d_${name}`].data as Float32Array;
+      for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
     }
   }
-  // The graph's gradients come in the fed (engine) layout, Linear weights [in, out].
-  const grads: TensorMap = new Map([...sums].map(([name, data]) => [name, { shape: s.weights.get(name)!.shape, data }]));
-  return { loss, grads };
 }
