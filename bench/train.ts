@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '../src/engine/backend.js';
+import { initBackend } from '../src/tfjs/backend.js';
 import type { LossConfig } from '../src/losses/batch.js';
 import { readModelFolder } from '../src/model/folder.js';
 import { loadTokenizer } from '../src/model/tokenizer.js';

@@ -1,6 +1,7 @@
 // Imports point one way: cli on top, then the commands' libraries (train, export, mine), then what
-// they compute with (engine, eval, data, losses, model), then what everything may use (onnx's graph
-// builder, errors, progress). A file may import its own unit and the units listed for it, nothing
+// they compute with (engine, eval, data, losses, model; tfjs, the optional training backend, which
+// only train and export's check may use), then what everything may use (onnx's graph builder,
+// errors, progress). A file may import its own unit and the units listed for it, nothing
 // above; a new top-level unit fails here until it is given its place.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,12 +22,14 @@ const ALLOWED: Record<string, string[]> = {
   data: [...BASE, 'model'],
   eval: [...BASE, 'data', 'model'],
   engine: [...BASE, 'losses', 'model'],
-  export: [...BASE, 'engine', 'model'],
+  tfjs: [...BASE, 'model'],
+  export: [...BASE, 'engine', 'model', 'tfjs'],
   mine: [...BASE, 'data', 'eval', 'engine', 'model'],
-  train: [...BASE, 'data', 'eval', 'engine', 'losses', 'model'],
-  cli: [...BASE, 'train', 'export', 'mine', 'data', 'eval', 'engine', 'losses', 'model'],
+  train: [...BASE, 'data', 'eval', 'engine', 'losses', 'model', 'tfjs'],
+  // cli selects the tfjs backend for train (--backend) and export's check.
+  cli: [...BASE, 'train', 'export', 'mine', 'data', 'eval', 'engine', 'losses', 'model', 'tfjs'],
   // The library's public entry re-exports from every layer, cli's data check included.
-  'index.ts': [...BASE, 'cli', 'train', 'export', 'mine', 'data', 'eval', 'engine', 'losses', 'model'],
+  'index.ts': [...BASE, 'cli', 'train', 'export', 'mine', 'data', 'eval', 'engine', 'losses', 'model', 'tfjs'],
 };
 
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+)'/g;
@@ -87,5 +90,10 @@ describe('import layers', () => {
     expect(crossings('data/stream.ts', "export type { Recipe } from '../train/recipe.js';", ALLOWED)).toHaveLength(1);
     expect(crossings('engine/onnx/shapes.ts', "import { node } from '../../onnx/graph-builder.js';", ALLOWED)).toEqual([]);
     expect(crossings('train/trainer.ts', "import { x } from './recipe.js';", ALLOWED)).toEqual([]);
+    // tfjs is a unit of its own: train may use it, model, onnx and data may not.
+    expect(crossings('train/learner.ts', "import { openTfjsEngine } from '../tfjs/tfjs-engine.js';", ALLOWED)).toEqual([]);
+    for (const f of ['model/folder.ts', 'onnx/graph-builder.ts', 'data/stream.ts', 'engine/encoder-graph.ts']) {
+      expect(crossings(f, "import { modelFromFolder } from '../tfjs/model.js';", ALLOWED), f).toHaveLength(1);
+    }
   });
 });

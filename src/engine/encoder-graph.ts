@@ -10,7 +10,7 @@
 import { firstLayerSite } from '../model/dropout-mask.js';
 import { type EncoderConfig, hasPaddedPositions, hasTokenTypeInput, layerNames, MPNET_BUCKETS, MPNET_MAX_DISTANCE, positionPaddingIdx, RELATIVE_BIAS } from '../model/config.js';
 import type { ModelFolder, PoolingMode } from '../model/folder.js';
-import { toEngineLayout } from '../model/model.js';
+import { toInOutLayout } from '../model/in-out-layout.js';
 import type { HostTensor } from '../model/safetensors.js';
 import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Dim, type Graph, node, nodeN, onnx, reduce } from '../onnx/graph-builder.js';
 import { buildModernBertGraph, modernBertDropoutSites } from './modernbert-graph.js';
@@ -102,7 +102,7 @@ function layerNorm(c: Ctx, x: string, prefix: string): string {
 }
 
 function linear(c: Ctx, x: string, name: string): string {
-  return c.linear(c.g, x, name, toEngineLayout(`${name}.weight`, c.weight(`${name}.weight`)), c.weight(`${name}.bias`));
+  return c.linear(c.g, x, name, toInOutLayout(`${name}.weight`, c.weight(`${name}.weight`)), c.weight(`${name}.bias`));
 }
 
 function gelu(c: Ctx, x: string): string {

@@ -6,7 +6,8 @@ import type { LossBatch, LossConfig } from '../losses/batch.js';
 import { normParameterNames } from '../model/config.js';
 import { encodeInBatches } from '../model/encode-batches.js';
 import type { ModelFolder } from '../model/folder.js';
-import { type EncodeOptions, mapToEngineLayout } from '../model/model.js';
+import { mapToInOutLayout } from '../model/in-out-layout.js';
+import type { EncodeOptions } from '../model/encode-batches.js';
 import { resolvePrompt, roleChoice } from '../model/prompts.js';
 import type { TensorMap } from '../model/safetensors.js';
 import { loadTokenizer } from '../model/tokenizer.js';
@@ -14,7 +15,7 @@ import type { EngineName, TrainEngine } from './engine.js';
 import { addGradients, type AdamWConfig, type HostMoments, hostAdamwStep, hostClip, hostGlobalNorm, scaleGradients, zeroMoments, zerosLike } from './host-optim.js';
 import { type OnnxEngineOptions, openOnnxEngine } from './onnx-engine.js';
 import { accumulateStep, type RowGather, zeroGradients } from './step.js';
-import { openTfjsEngine } from './tfjs-engine.js';
+import { openTfjsEngine } from '../tfjs/tfjs-engine.js';
 
 export interface Learner {
   name: EngineName;
@@ -62,7 +63,7 @@ export function learnerOn(engine: TrainEngine, folder: ModelFolder, opts: Omit<L
   // are then added, so accumulation sums whole micro-batches, as one process per micro-batch would.
   const params = engine.weights, grads = engine.grads;
   let micro: TensorMap | undefined;
-  const opt = opts.moments ? { step: opts.moments.step, m: mapToEngineLayout(opts.moments.m), v: mapToEngineLayout(opts.moments.v) } : zeroMoments(params);
+  const opt = opts.moments ? { step: opts.moments.step, m: mapToInOutLayout(opts.moments.m), v: mapToInOutLayout(opts.moments.v) } : zeroMoments(params);
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   const normParams = normParameterNames(folder.config);
   let gathered = 0;
@@ -109,10 +110,10 @@ export function learnerOn(engine: TrainEngine, folder: ModelFolder, opts: Omit<L
     },
     weights() {
       const out: TensorMap = new Map(folder.weights);
-      for (const [name, t] of mapToEngineLayout(params)) out.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
+      for (const [name, t] of mapToInOutLayout(params)) out.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
       return out;
     },
-    moments: () => ({ step: opt.step, m: mapToEngineLayout(opt.m), v: mapToEngineLayout(opt.v) }),
+    moments: () => ({ step: opt.step, m: mapToInOutLayout(opt.m), v: mapToInOutLayout(opt.v) }),
     dispose: () => engine.dispose(),
   };
 }

@@ -151,7 +151,7 @@ describe('save and export', () => {
 
 describe('the tfjs engine', () => {
   it('refuses ModernBERT with a one-line error pointing at the onnx engine', async () => {
-    const { loadModel } = await import('../../src/model/model.js');
+    const { loadModel } = await import('../../src/tfjs/model.js');
     await expect(loadModel(SRC)).rejects.toThrow(/tiny-modernbert: modernbert models run on the onnx engine only \(tfjs computes bert, xlm-roberta\); use --engine onnx/);
   });
 });

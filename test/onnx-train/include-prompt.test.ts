@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
 import { expectFiniteDifferences } from '../helpers/finite-differences.js';
@@ -16,7 +16,7 @@ import type { TrainEngine } from '../../src/train/engine.js';
 import { learnerOn } from '../../src/train/learner.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';
 import { lossAndGradients } from '../../src/train/step.js';
-import { openTfjsEngine } from '../../src/train/tfjs-engine.js';
+import { openTfjsEngine } from '../../src/tfjs/tfjs-engine.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 const MNRL: LossConfig = { name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 };

@@ -5,7 +5,7 @@
 // graph's gradients against central finite differences of its own loss (float64 on the host).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import { embeddingLossAndGradients } from '../../src/engine/onnx/embedding-loss.js';
 import { buildLossGraph } from '../../src/engine/onnx/loss-graph.js';
 import type { LossConfig } from '../../src/losses/batch.js';

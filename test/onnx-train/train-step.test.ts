@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
@@ -16,7 +16,7 @@ import { loadTokenizer } from '../../src/model/tokenizer.js';
 import type { TrainEngine } from '../../src/train/engine.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';
 import { lossAndGradients, type StepOptions } from '../../src/train/step.js';
-import { openTfjsEngine } from '../../src/train/tfjs-engine.js';
+import { openTfjsEngine } from '../../src/tfjs/tfjs-engine.js';
 import { writeRandomFolder } from '../helpers/random-folder.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;

@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
 import type { TrainEngine } from '../../src/train/engine.js';
 import { lossAndGradients } from '../../src/train/step.js';
-import { openTfjsEngine } from '../../src/train/tfjs-engine.js';
+import { openTfjsEngine } from '../../src/tfjs/tfjs-engine.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 let m: TrainEngine;

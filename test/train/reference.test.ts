@@ -4,17 +4,17 @@
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
-import { mapToEngineLayout } from '../../src/model/model.js';
+import { mapToInOutLayout } from '../../src/model/in-out-layout.js';
 import { readSafetensors, type TensorMap } from '../../src/model/safetensors.js';
 import { loadTokenizer, type TextTokenizer } from '../../src/model/tokenizer.js';
 import type { TrainEngine } from '../../src/train/engine.js';
 import { hostGlobalNorm } from '../../src/train/host-optim.js';
 import { learnerOn } from '../../src/train/learner.js';
 import { lossAndGradients } from '../../src/train/step.js';
-import { openTfjsEngine } from '../../src/train/tfjs-engine.js';
+import { openTfjsEngine } from '../../src/tfjs/tfjs-engine.js';
 import { expectAfterStep } from '../helpers/after-step.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -71,7 +71,7 @@ for (const backend of ['wasm', 'cpu']) {
       });
 
       it('first-step gradients match PyTorch; cached MNRL equals MNRL for several mini-batch sizes', async () => {
-        const ref = mapToEngineLayout(readSafetensors(`${FIX}${name}.grads.safetensors`));
+        const ref = mapToInOutLayout(readSafetensors(`${FIX}${name}.grads.safetensors`));
         const before = tf.memory().numTensors;
         const plain = await lossAndGradients(m, MNRL, toBatch(tok, exp.batch));
         expect(Math.abs(hostGlobalNorm(plain.grads) - exp.grad_norms[0]) / exp.grad_norms[0]).toBeLessThan(1e-4);

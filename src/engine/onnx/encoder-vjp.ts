@@ -4,7 +4,7 @@
 // every loss (and GradCache: embed without gradients, then backpropagate per mini-batch).
 //
 // Inputs: input_ids, attention_mask(, token_type_ids) int64 [batch, sequence]; each weight under
-// its HF name in the graph's layout (Linear weights [in, out], see toEngineLayout);
+// its HF name in the graph's layout (Linear weights [in, out], see toInOutLayout);
 // d_sentence_embedding float [batch, hidden]; in training mode (`dropout`), a mask per dropout site
 // (engine/encoder-graph.ts dropoutSites), fed, not differentiated.
 // Outputs: `d_<HF name>` per weight, in the layout it is fed (Linear weights [in, out]); the word

@@ -13,7 +13,7 @@ import type { Graph } from '../../onnx/graph-builder.js';
 import { writeOnnxModel } from '../../onnx/onnx-file.js';
 import { hasTokenTypeInput } from '../../model/config.js';
 import type { ModelFolder } from '../../model/folder.js';
-import { toEngineLayout } from '../../model/model.js';
+import { toInOutLayout } from '../../model/in-out-layout.js';
 import type { TensorMap } from '../../model/safetensors.js';
 import type { TokenBatch } from '../../model/tokenizer.js';
 import type { Dropout } from '../../model/dropout-mask.js';
@@ -121,7 +121,7 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
   await Promise.all([session('eval', 'forward'), session('train', 'forward'), session('train', 'backward')]);
   // The fed weights are exactly the graph's parameters (e.g. XLM-R's single token type row).
   const weights: TensorMap = new Map(evalForward.params.map((p) => {
-    const t = toEngineLayout(p.name, folder.weights.get(p.name)!);
+    const t = toInOutLayout(p.name, folder.weights.get(p.name)!);
     return [p.name, { shape: p.dims, data: Float32Array.from(t.data.subarray(0, p.dims.reduce((a, b) => a * b, 1))) }];
   }));
   return {

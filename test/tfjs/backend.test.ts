@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeBackend, initBackend } from '../../src/engine/backend.js';
+import { describeBackend, initBackend } from '../../src/tfjs/backend.js';
 
 const resolvable = (pkg: string) => {
   try {

@@ -2,7 +2,7 @@
 // source's memory, so it must outlive the source, not see later assigns, and free once.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 
 describe('Identity on wasm', () => {
   beforeAll(async () => {

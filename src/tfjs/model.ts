@@ -1,22 +1,17 @@
 // A sentence encoder in memory: a model folder's weights as tfjs variables plus its tokenizer.
 // `encode` is sentence-transformers' `encode`; `embed` is the differentiable path training uses.
 import * as tf from '@tensorflow/tfjs';
-import { isLinearWeight } from './dense.js';
-import { encodeInBatches } from './encode-batches.js';
-import type { Dropout } from './dropout-mask.js';
+import { type EncodeOptions, encodeInBatches } from '../model/encode-batches.js';
+import type { Dropout } from '../model/dropout-mask.js';
 import { encoderForward, type Params } from './encoder.js';
-import { type FolderOptions, type ModelFolder, readModelFolder } from './folder.js';
+import { type FolderOptions, type ModelFolder, readModelFolder } from '../model/folder.js';
 import { l2Normalize, pool } from './pooling.js';
-import { type PromptChoice, resolvePrompt, roleChoice } from './prompts.js';
-import type { HostTensor, TensorMap } from './safetensors.js';
-import { saveModelFolder } from './save.js';
-import { loadTokenizer, type TextTokenizer, type TokenBatch } from './tokenizer.js';
-import { type EncoderConfig, TFJS_ARCHITECTURES, weightShapes } from './config.js';
-
-export interface EncodeOptions extends PromptChoice {
-  batchSize?: number;
-  onProgress?: (done: number, total: number) => void;
-}
+import { type PromptChoice, resolvePrompt, roleChoice } from '../model/prompts.js';
+import { toInOutLayout } from '../model/in-out-layout.js';
+import type { TensorMap } from '../model/safetensors.js';
+import { saveModelFolder } from '../model/save.js';
+import { loadTokenizer, type TextTokenizer, type TokenBatch } from '../model/tokenizer.js';
+import { type EncoderConfig, TFJS_ARCHITECTURES, weightShapes } from '../model/config.js';
 
 export interface SentenceModel {
   folder: ModelFolder;
@@ -33,23 +28,6 @@ export interface SentenceModel {
   hostWeights(): TensorMap;
   save(dir: string): void;
   dispose(): void;
-}
-
-function transpose2d(t: HostTensor): HostTensor {
-  const [r, c] = t.shape;
-  const out = new Float32Array(r * c);
-  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = t.data[i * c + j];
-  return { shape: [c, r], data: out };
-}
-
-/** HF layout -> our layout for one tensor, and back (transposition is its own inverse). */
-export function toEngineLayout(name: string, t: HostTensor): HostTensor {
-  return isLinearWeight(name) ? transpose2d(t) : t;
-}
-
-/** toEngineLayout for every tensor of a map (weights or optimizer moments), either way. */
-export function mapToEngineLayout(m: TensorMap): TensorMap {
-  return new Map([...m].map(([name, t]) => [name, toEngineLayout(name, t)]));
 }
 
 export async function loadModel(dir: string, opts: FolderOptions = {}): Promise<SentenceModel> {
@@ -72,7 +50,7 @@ export function modelFromFolder(folder: ModelFolder): SentenceModel {
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   const params = new Map<string, tf.Variable>();
   for (const name of weightShapes(folder.config).keys()) {
-    const t = toEngineLayout(name, folder.weights.get(name)!);
+    const t = toInOutLayout(name, folder.weights.get(name)!);
     params.set(name, tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape, 'float32'), true, prefix + name)));
   }
   const cfg = folder.config;
@@ -96,7 +74,7 @@ export function modelFromFolder(folder: ModelFolder): SentenceModel {
   const hostWeights = (): TensorMap => {
     const out: TensorMap = new Map(folder.weights);
     for (const [name, v] of params) {
-      out.set(name, toEngineLayout(name, { shape: v.shape, data: v.dataSync() as Float32Array }));
+      out.set(name, toInOutLayout(name, { shape: v.shape, data: v.dataSync() as Float32Array }));
     }
     return out;
   };

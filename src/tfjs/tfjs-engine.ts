@@ -1,15 +1,31 @@
-// The tfjs training engine, for users of @tensorflow/tfjs-node(-gpu): the tfjs encoder
-// (src/model/model.ts) as tfjs variables on the current backend, gradients by tf.variableGrads.
-// The weights' host copy is the optimizer's (host-optim.ts); the variables take it after each update.
+// The tfjs training engine, for users of @tensorflow/tfjs-node(-gpu): the tfjs encoder (model.ts)
+// as tfjs variables on the current backend, gradients by tf.variableGrads. It implements
+// src/train/engine.ts's TrainEngine (train opens it; tfjs sits below train, so the interface is
+// checked there, structurally). The weights' host copy is the optimizer's; the variables take it
+// after each update. BERT and XLM-RoBERTa only: other architectures need the onnx engine.
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend } from '../engine/backend.js';
+import { describeBackend, initBackend } from './backend.js';
 import type { ModelFolder } from '../model/folder.js';
-import { modelFromFolder } from '../model/model.js';
+import { modelFromFolder } from './model.js';
+import type { Dropout } from '../model/dropout-mask.js';
 import type { TensorMap } from '../model/safetensors.js';
-import type { TrainEngine } from './engine.js';
-import { zerosLike } from './host-optim.js';
+import type { TokenBatch } from '../model/tokenizer.js';
 
-export async function openTfjsEngine(folder: ModelFolder): Promise<TrainEngine> {
+export interface TfjsEngine {
+  name: 'tfjs';
+  description: string;
+  hidden: number;
+  embed(rows: TokenBatch, dropout?: Dropout): Promise<Float32Array>;
+  backward(rows: TokenBatch, dEmbeddings: Float32Array, dropout?: Dropout): Promise<void>;
+  weights: TensorMap;
+  grads: TensorMap;
+  weightsChanged(): void;
+  dispose(): Promise<void>;
+}
+
+const zerosLike = (m: TensorMap): TensorMap => new Map([...m].map(([n, t]) => [n, { shape: t.shape, data: new Float32Array(t.data.length) }]));
+
+export async function openTfjsEngine(folder: ModelFolder): Promise<TfjsEngine> {
   const backend = await initBackend();
   const model = modelFromFolder(folder);
   const H = folder.config.hiddenSize;
@@ -17,7 +33,7 @@ export async function openTfjsEngine(folder: ModelFolder): Promise<TrainEngine> 
   const vars = [...model.params.values()];
   const byVarName = new Map([...model.params].map(([n, v]) => [v.name, n]));
 
-  const engine: TrainEngine = {
+  const engine: TfjsEngine = {
     name: 'tfjs',
     description: `densetrain: engine tfjs, ${describeBackend(backend).replace(/^densetrain: /, '')}`,
     hidden: H,

@@ -2,7 +2,7 @@
 // cpu backend, and the gradient of tf.gather (which uses it) on wasm against cpu.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 
 /** Deterministic uniform [0, 1) values (mulberry32), the same on both backends. */
 function uniforms(seed: number): () => number {

@@ -2,8 +2,8 @@
 // against central finite differences computed in float64 on the host.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
-import { dense } from '../../src/model/dense.js';
+import { initBackend } from '../../src/tfjs/backend.js';
+import { dense } from '../../src/tfjs/dense.js';
 
 const N = 5, IN = 7, OUT = 4;
 const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 1.5);

@@ -2,10 +2,10 @@
 // Face's BertModel / XLMRobertaModel forward; with a Dropout, in training mode (dropout-mask.ts).
 // Shapes: B batch, L sequence, H hidden, nh heads, d = H / nh head size, F intermediate.
 import * as tf from '@tensorflow/tfjs';
-import type { EncoderConfig } from './config.js';
+import type { EncoderConfig } from '../model/config.js';
 import { dense } from './dense.js';
-import { type Dropout, dropoutMultipliers, firstLayerSite } from './dropout-mask.js';
-import type { TokenBatch } from './tokenizer.js';
+import { type Dropout, dropoutMultipliers, firstLayerSite } from '../model/dropout-mask.js';
+import type { TokenBatch } from '../model/tokenizer.js';
 
 /** Weights by Hugging Face name; Linear weights transposed to [in, out] (see dense.ts). */
 export type Params = Map<string, tf.Tensor>;

@@ -1,8 +1,8 @@
 // Pooling token embeddings into one sentence embedding, as sentence-transformers' Pooling module,
 // then the optional Normalize module.
 import * as tf from '@tensorflow/tfjs';
-import type { PoolingMode } from './folder.js';
-import type { TokenBatch } from './tokenizer.js';
+import type { PoolingMode } from '../model/folder.js';
+import type { TokenBatch } from '../model/tokenizer.js';
 
 /**
  * The tokens pooled: the attention mask, less the first promptLength positions of every row when

@@ -25,9 +25,3 @@ const denseOp = tf.customGrad((x, w, b, save) => {
 export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
   return denseOp(x, w as tf.Tensor2D, b as tf.Tensor1D);
 }
-
-/** PyTorch Linear weights are [out, in]; we keep them [in, out] so the forward needs no transpose. */
-export function isLinearWeight(name: string): boolean {
-  // BERT / RoBERTa (query ... dense), DistilBERT (q_lin ... lin2), MPNet (attn.q ... attn.o).
-  return /\.(query|key|value|dense|q_lin|k_lin|v_lin|out_lin|lin1|lin2)\.weight$|\.attn\.[qkvo]\.weight$/.test(name);
-}
