@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
 import { describeBackend, initBackend } from '../src/tfjs/backend.js';
-import { loadOnnxModel, openOnnxEncoder } from '../src/engine/onnx-encoder.js';
+import { loadOnnxModel, openOnnxEncoder } from '../src/graphs/onnx-encoder.js';
 import { exportOnnx } from '../src/export/export.js';
 import { loadModel } from '../src/tfjs/model.js';
 import { syntheticTexts, writeMiniLmFolder } from './model-shapes.js';

@@ -12,7 +12,7 @@ import { loadRecipe, type Recipe, type RecipeInput, resolveRecipe } from './trai
 import { train as trainRecipe, type TrainOptions, type TrainResult } from './train/trainer.js';
 
 export { initBackend, describeBackend, type BackendInfo, type BackendChoice } from './tfjs/backend.js';
-export { loadOnnxModel, type OnnxEncoder, type OnnxEncodeOptions } from './engine/onnx-encoder.js';
+export { loadOnnxModel, type OnnxEncoder, type OnnxEncodeOptions } from './graphs/onnx-encoder.js';
 export type { EncodeOptions } from './model/encode-batches.js';
 export { readModelFolder, type ModelFolder, type PoolingMode, type FolderOptions } from './model/folder.js';
 export { resolveModel } from './model/hub.js';

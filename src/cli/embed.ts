@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { loadOnnxModel } from '../engine/onnx-encoder.js';
+import { loadOnnxModel } from '../graphs/onnx-encoder.js';
 import { progress } from '../progress.js';
 
 export const INPUT_FORMATS = ['auto', 'jsonl', 'text'] as const;

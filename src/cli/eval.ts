@@ -2,7 +2,7 @@
 import { readBeir } from '../data/beir.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { sentenceTransformersNames } from '../eval/metrics.js';
-import { loadOnnxModel } from '../engine/onnx-encoder.js';
+import { loadOnnxModel } from '../graphs/onnx-encoder.js';
 import { writeJsonAtomically } from '../atomic-file.js';
 
 export interface EvalArgs {

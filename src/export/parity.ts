@@ -2,10 +2,10 @@
 // encoder, on sample texts batched together (so padding, truncation and every pooling path are
 // exercised): the tfjs encoder for BERT and XLM-R (loaded only then), else the same graph built in
 // memory (which checks the file, the graph being checked by the tests against sentence-transformers).
-import { type Int64Batch, openOnnxEncoder } from '../engine/onnx-encoder.js';
+import { type Int64Batch, openOnnxEncoder } from '../graphs/onnx-encoder.js';
 import type { ModelFolder } from '../model/folder.js';
 import { loadTokenizer } from '../model/tokenizer.js';
-import { buildEncoderGraph } from '../engine/encoder-graph.js';
+import { buildEncoderGraph } from '../graphs/encoder-graph.js';
 import { DEFAULT_OPSET, encodeOnnxModel } from '../onnx/onnx-file.js';
 
 const LONG = 'Dense retrieval encodes a query and each passage into vectors and ranks passages by cosine similarity. ';

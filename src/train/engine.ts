@@ -2,7 +2,7 @@
 // backpropagates given gradients of those embeddings into weight gradients; everything else of a
 // step is engine-neutral (step.ts: chunking, GradCache, the loss; learner.ts and host-optim.ts:
 // accumulation, clipping, AdamW on host arrays). Two exist: onnxruntime (onnx-engine.ts), which
-// `auto` means, and tfjs (tfjs-engine.ts), only when the recipe or --engine asks for it: installing
+// `auto` means, and tfjs (src/tfjs/tfjs-engine.ts), only when the recipe or --engine asks for it: installing
 // tfjs-node must not silently switch a run to another engine (with several times the memory).
 import type { Dropout } from '../model/dropout-mask.js';
 import type { TensorMap } from '../model/safetensors.js';

@@ -1,8 +1,8 @@
 // The onnxruntime training engine: the encoder's forward and backward are ONNX graphs
-// (src/engine/onnx/train-step.ts) run by onnxruntime-node on all cores; the weights and their
+// (src/graphs/training/train-step.ts) run by onnxruntime-node on all cores; the weights and their
 // gradients are host arrays, fed to the graphs every run.
 import * as ort from 'onnxruntime-node';
-import { createOnnxTrainState, onnxBackward, onnxEmbed } from '../engine/onnx/train-step.js';
+import { createOnnxTrainState, onnxBackward, onnxEmbed } from '../graphs/training/train-step.js';
 import type { ModelFolder } from '../model/folder.js';
 import type { TrainEngine } from './engine.js';
 import { zerosLike } from './host-optim.js';

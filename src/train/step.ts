@@ -1,12 +1,12 @@
 // One micro-batch's loss and weight gradients, for any training engine: embed every column with
 // the engine's forward pass, take the loss and d(embeddings) on the host embeddings (the loss graph,
-// src/engine/onnx/embedding-loss.ts), then backpropagate each column's rows through the engine,
+// src/graphs/training/embedding-loss.ts), then backpropagate each column's rows through the engine,
 // which adds the weight gradients into its `grads`. The engine holds every activation of the rows
 // it is given, so both passes run on chunks of about `chunkTokens` tokens; cached_mnrl (GradCache,
 // Gao et al. 2021: the same loss and gradients as mnrl, activation memory bounded by
 // `mini_batch_size` rows) runs them in mini-batches. With a step seed, dropout is on, and the
 // backward pass of some rows redraws the masks of their forward pass (ST's RandContext).
-import { embeddingLossAndGradients } from '../engine/onnx/embedding-loss.js';
+import { embeddingLossAndGradients } from '../graphs/training/embedding-loss.js';
 import { columnDropout, type LossBatch, type LossConfig, sliceRows } from '../losses/batch.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { TrainEngine } from './engine.js';

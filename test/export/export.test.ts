@@ -8,7 +8,7 @@ import path from 'node:path';
 import { AutoModel, env, pipeline, Tensor } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/tfjs/backend.js';
-import { loadExportedOnnx } from '../../src/engine/onnx-encoder.js';
+import { loadExportedOnnx } from '../../src/graphs/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { loadModel } from '../../src/tfjs/model.js';
 import type { TokenBatch } from '../../src/model/tokenizer.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/tfjs/backend.js';
-import { loadExportedOnnx } from '../../src/engine/onnx-encoder.js';
+import { loadExportedOnnx } from '../../src/graphs/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { onnx, type proto } from '../../src/onnx/graph-builder.js';
 import { quantizeColumns } from '../../src/export/quantize.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { AutoModel, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExportedOnnx, loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadExportedOnnx, loadOnnxModel } from '../../src/graphs/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { parseConfig } from '../../src/model/config.js';
 import { readModelFolder } from '../../src/model/folder.js';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/tfjs/backend.js';
-import { loadExportedOnnx, loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadExportedOnnx, loadOnnxModel } from '../../src/graphs/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { loadModel } from '../../src/tfjs/model.js';

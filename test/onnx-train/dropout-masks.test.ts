@@ -2,8 +2,8 @@
 // dropping about `rate` of the elements; and rows drawn on their own (a mini-batch, a backward
 // chunk) equal the row slice of the column's masks, which is what lets either pass be chunked.
 import { describe, expect, it } from 'vitest';
-import { dropoutMasks } from '../../src/engine/onnx/dropout-masks.js';
-import { dropoutSites } from '../../src/engine/encoder-graph.js';
+import { dropoutMasks } from '../../src/graphs/training/dropout-masks.js';
+import { dropoutSites } from '../../src/graphs/encoder-graph.js';
 import type { EncoderConfig } from '../../src/model/config.js';
 
 const B = 5, L = 7;

@@ -6,7 +6,7 @@
 // so the check is |fd − g| <= 2e-4 + 2e-2·|g|.
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dropoutSites } from '../../src/engine/encoder-graph.js';
+import { dropoutSites } from '../../src/graphs/encoder-graph.js';
 import type { TrainEngine } from '../../src/train/engine.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';
 import { lossAndGradients } from '../../src/train/step.js';

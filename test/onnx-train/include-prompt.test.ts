@@ -11,7 +11,7 @@ import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
 import { expectFiniteDifferences } from '../helpers/finite-differences.js';
 import { loadTokenizer, type TokenBatch } from '../../src/model/tokenizer.js';
-import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadOnnxModel } from '../../src/graphs/onnx-encoder.js';
 import type { TrainEngine } from '../../src/train/engine.js';
 import { learnerOn } from '../../src/train/learner.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';

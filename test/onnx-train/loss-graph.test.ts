@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/tfjs/backend.js';
-import { embeddingLossAndGradients } from '../../src/engine/onnx/embedding-loss.js';
-import { buildLossGraph } from '../../src/engine/onnx/loss-graph.js';
+import { embeddingLossAndGradients } from '../../src/graphs/training/embedding-loss.js';
+import { buildLossGraph } from '../../src/graphs/training/loss-graph.js';
 import type { LossConfig } from '../../src/losses/batch.js';
 
 /** Row-wise L2 normalisation (torch.nn.functional.normalize, eps 1e-12). */

@@ -4,7 +4,7 @@
 // product), on a random-weight model with a window smaller than the texts. Same check as
 // encoder-fd.test.ts: |fd − g| <= 2e-4 + 2e-2·|g| at ε = 1e-2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropoutSites } from '../../src/engine/encoder-graph.js';
+import { dropoutSites } from '../../src/graphs/encoder-graph.js';
 import type { TrainEngine } from '../../src/train/engine.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';
 import { lossAndGradients } from '../../src/train/step.js';

@@ -1,4 +1,4 @@
-// The zero-copy wasm Identity kernel (src/engine/kernels/identity.ts): a clone shares its
+// The zero-copy wasm Identity kernel (src/tfjs/kernels/identity.ts): a clone shares its
 // source's memory, so it must outlive the source, not see later assigns, and free once.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-// The wasm UnsortedSegmentSum kernel (src/engine/kernels/unsorted-segment-sum.ts) against tfjs's
+// The wasm UnsortedSegmentSum kernel (src/tfjs/kernels/unsorted-segment-sum.ts) against tfjs's
 // cpu backend, and the gradient of tf.gather (which uses it) on wasm against cpu.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadOnnxModel } from '../../src/graphs/onnx-encoder.js';
 import type { LossConfig } from '../../src/losses/batch.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { readSafetensors } from '../../src/model/safetensors.js';

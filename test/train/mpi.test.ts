@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { listCheckpoints, readTrainerState } from '../../src/train/checkpoint.js';
-import { providerConfig } from '../../src/engine/onnx/train-step.js';
+import { providerConfig } from '../../src/graphs/training/train-step.js';
 import { localRank, underMpiLauncher } from '../../src/train/mpi.js';
 import { loadRecipe } from '../../src/train/recipe.js';
 import { type MetricsRow, train } from '../../src/train/trainer.js';

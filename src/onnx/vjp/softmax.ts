@@ -1,6 +1,6 @@
 // Softmax and LogSoftmax along one axis (opset >= 13 semantics): x, y [...]; softmax rows along
 // `axis` sum to 1.
-import { constInt64, node } from '../../../onnx/graph-builder.js';
+import { constInt64, node } from '../graph-builder.js';
 import { attrInt, output } from './attributes.js';
 import type { Vjp } from './types.js';
 

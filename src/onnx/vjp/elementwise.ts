@@ -1,6 +1,6 @@
 // Binary elementwise ops with broadcasting, and pass-throughs. y = f(a, b), all of y's shape
 // [...]; a and b broadcast to it, so their gradients are unbroadcast back (unbroadcast.ts).
-import { constFloat, type Graph, node, type proto } from '../../../onnx/graph-builder.js';
+import { constFloat, type Graph, node, type proto } from '../graph-builder.js';
 import type { Shape } from '../shapes.js';
 import { inputs, output } from './attributes.js';
 import type { Vjp } from './types.js';

@@ -1,5 +1,5 @@
 // MatMul over batched operands: a [..., m, k] · b [..., k, n] = y [..., m, n], leading dims broadcast.
-import { type Graph, node } from '../../../onnx/graph-builder.js';
+import { type Graph, node } from '../graph-builder.js';
 import { inputs } from './attributes.js';
 import type { Vjp } from './types.js';
 import { unbroadcast } from './unbroadcast.js';

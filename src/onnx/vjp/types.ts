@@ -1,5 +1,5 @@
 // The shape of one op's vector-Jacobian product, shared by the per-op files and autodiff.ts.
-import type { Graph, proto } from '../../../onnx/graph-builder.js';
+import type { Graph, proto } from '../graph-builder.js';
 import type { Shape } from '../shapes.js';
 
 /**

@@ -1,5 +1,5 @@
 // Ops that move elements without changing them: the gradient moves back the same way.
-import { constInt64, node, nodeN } from '../../../onnx/graph-builder.js';
+import { constInt64, node, nodeN } from '../graph-builder.js';
 import { attrInt, attrInts, inputs } from './attributes.js';
 import type { Vjp } from './types.js';
 

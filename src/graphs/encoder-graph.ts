@@ -29,7 +29,7 @@ export const floatLinear: Linear = (g, x, name, w, b) => {
 
 /**
  * A place where training-mode dropout multiplies by a mask fed as input `name` (0 or 1/(1-rate)
- * per element). Numbered as the tfjs encoder seeds them (src/model/encoder.ts): 0 the embeddings
+ * per element). Numbered as the tfjs encoder seeds them (src/tfjs/encoder.ts): 0 the embeddings
  * output, then per layer i: 1+3i attention probabilities, 2+3i attention output dense, 3+3i FFN
  * output dense (DistilBERT has none there). Every mask's leading dim is the batch.
  */

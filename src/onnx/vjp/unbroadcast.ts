@@ -2,7 +2,7 @@
 // shape receives the output gradient summed over the axes it was stretched along. Where both
 // shapes are known statically (shapes.ts) the axes are constants, or there are none and the
 // gradient passes through; otherwise (dynamic shapes) they are computed in the graph.
-import { constInt64, type Graph, node } from '../../../onnx/graph-builder.js';
+import { constInt64, type Graph, node } from '../graph-builder.js';
 import type { Shape } from '../shapes.js';
 
 /** Axes of `dy` to sum so it takes x's shape, when that is sure from the static shapes. */

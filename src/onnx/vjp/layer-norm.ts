@@ -1,6 +1,6 @@
 // LayerNormalization over the last axis: x [..., H], γ, β [H] -> y = x̂ γ + β with
 // x̂ = (x - μ) / σ, μ and σ² the mean and variance over H, σ = √(σ² + ε).
-import { constFloat, constInt64, node } from '../../../onnx/graph-builder.js';
+import { constFloat, constInt64, node } from '../graph-builder.js';
 import { attrInt, inputs } from './attributes.js';
 import type { Vjp } from './types.js';
 import { unbroadcast } from './unbroadcast.js';

@@ -1,4 +1,4 @@
-// The encoder's backward graph: the forward encoder (engine/encoder-graph.ts) with every trainable
+// The encoder's backward graph: the forward encoder (graphs/encoder-graph.ts) with every trainable
 // weight fed as an input and the gradient of sentence_embedding given, differentiated by
 // autodiff.ts. Losses are computed outside on the small [rows, H] embeddings, so one graph serves
 // every loss (and GradCache: embed without gradients, then backpropagate per mini-batch).
@@ -6,7 +6,7 @@
 // Inputs: input_ids, attention_mask(, token_type_ids) int64 [batch, sequence]; each weight under
 // its HF name in the graph's layout (Linear weights [in, out], see toInOutLayout);
 // d_sentence_embedding float [batch, hidden]; in training mode (`dropout`), a mask per dropout site
-// (engine/encoder-graph.ts dropoutSites), fed, not differentiated.
+// (graphs/encoder-graph.ts dropoutSites), fed, not differentiated.
 // Outputs: `d_<HF name>` per weight, in the layout it is fed (Linear weights [in, out]); the word
 // embeddings' as rows (WORD_ROWS_GRAD).
 import { buildEncoderGraph } from '../encoder-graph.js';
@@ -14,7 +14,7 @@ import { addInput, addOutput, type Graph, node } from '../../onnx/graph-builder.
 import type { EncoderConfig } from '../../model/config.js';
 import type { ModelFolder } from '../../model/folder.js';
 import { MODERNBERT_WORD_EMBEDDINGS } from '../../model/modernbert-config.js';
-import { appendBackward, pruneDeadNodes } from './autodiff.js';
+import { appendBackward, pruneDeadNodes } from '../../onnx/autodiff.js';
 
 export interface EncoderVjpGraph {
   graph: Graph;

@@ -1,5 +1,5 @@
 // Slice along constant axes with unit steps: y = x[starts:ends] on those axes.
-import { type Graph, node } from '../../../onnx/graph-builder.js';
+import { type Graph, node } from '../graph-builder.js';
 import { inputs } from './attributes.js';
 import type { Vjp } from './types.js';
 

@@ -3,7 +3,7 @@
 // uses them to leave out what run-time shape code would find to be a no-op (summing a gradient
 // over zero broadcast axes still copies it in onnxruntime) and to use plain MatMuls where Einsum
 // would otherwise swap axes of unknown rank. A value whose shape is not derivable is absent.
-import type { Graph, proto } from '../../onnx/graph-builder.js';
+import type { Graph, proto } from './graph-builder.js';
 import { attrInt, attrInts, inputs } from './vjp/attributes.js';
 
 export type Dim = number | string;

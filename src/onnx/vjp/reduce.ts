@@ -1,5 +1,5 @@
 // Sums, means, norms and maxima over axes: x [...] -> y with those axes removed (keepdims 0) or kept as 1.
-import { constFloat, constInt64, type Graph, node, type proto } from '../../../onnx/graph-builder.js';
+import { constFloat, constInt64, type Graph, node, type proto } from '../graph-builder.js';
 import { attrInt, attrInts, inputs } from './attributes.js';
 import type { Vjp } from './types.js';
 

@@ -1,5 +1,5 @@
 // Reading a forward node's attributes (protobufjs may hand integers back as Long-likes).
-import type { proto } from '../../../onnx/graph-builder.js';
+import type { proto } from '../graph-builder.js';
 
 function find(n: proto.INodeProto, name: string): proto.IAttributeProto | undefined {
   return n.attribute?.find((a) => a.name === name);

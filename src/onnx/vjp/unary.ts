@@ -1,5 +1,5 @@
 // Unary elementwise maths: x and y of one shape [...].
-import { constFloat, node } from '../../../onnx/graph-builder.js';
+import { constFloat, node } from '../graph-builder.js';
 import { inputs, output } from './attributes.js';
 import type { Vjp } from './types.js';
 

@@ -5,7 +5,7 @@
 // takes its gradients of the embeddings from this graph (src/train/step.ts).
 import { addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, reduce } from '../../onnx/graph-builder.js';
 import type { LossConfig } from '../../losses/batch.js';
-import { appendBackward } from './autodiff.js';
+import { appendBackward } from '../../onnx/autodiff.js';
 
 const OPSET = 18;
 

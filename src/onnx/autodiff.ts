@@ -2,7 +2,7 @@
 // from an output whose gradient is given, apply each op's vector-Jacobian product (vjp/*.ts), and
 // sum gradients where a value feeds several nodes. The backward nodes are appended to the same
 // graph, so one session computes forward and backward and reuses the forward activations.
-import { type Graph, node } from '../../onnx/graph-builder.js';
+import { type Graph, node } from './graph-builder.js';
 import { inferShapes } from './shapes.js';
 import { elementwiseVjps } from './vjp/elementwise.js';
 import { gatherVjps } from './vjp/gather.js';

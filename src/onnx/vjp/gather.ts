@@ -1,6 +1,6 @@
 // Lookups by index: embedding rows (Gather axis 0), CLS pooling (Gather of one position along
 // axis 1) and last-token pooling (GatherND with one position per batch row).
-import { constInt64, type Graph, node, type proto } from '../../../onnx/graph-builder.js';
+import { constInt64, type Graph, node, type proto } from '../graph-builder.js';
 import { attrInt, inputs } from './attributes.js';
 import type { Vjp } from './types.js';
 

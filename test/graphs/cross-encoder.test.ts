@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCrossEncoder } from '../../src/engine/cross-encoder.js';
+import { loadCrossEncoder } from '../../src/graphs/cross-encoder.js';
 import { loadPairTokenizer, longestFirst } from '../../src/model/pair-tokenizer.js';
 import { withConfigNormalizer } from '../../src/model/tokenizer.js';
 import { readSafetensors, writeSafetensors } from '../../src/model/safetensors.js';

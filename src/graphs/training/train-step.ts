@@ -40,7 +40,7 @@ export interface OnnxTrainState {
   wordTable: string;
   /** Dropout mask buffers by site, reused from run to run (fresh 100 MB arrays cost more than drawing the masks). */
   maskBuffers: Map<string, Float32Array>;
-  /** Trainable weights by HF name in engine layout (Linear [in, out]); fed every step, so the caller updates them in place. */
+  /** Trainable weights by HF name in the in-out layout (Linear [in, out]); fed every step, so the caller updates them in place. */
   weights: TensorMap;
   executionProvider: string;
   threads: number;
