@@ -62,7 +62,7 @@ for (let s = 0; s <= steps; s++) {
     negatives: [tok.encodeBatch(syntheticTexts(B, 45, 3 * s + 3))],
   };
   const t0 = performance.now();
-  const l = await engine.accumulate(batch, s);
+  const l = await engine.accumulate(batch, { seed: 0, step: s, micro: 0 });
   engine.update(1, 2e-5, 1.0, ADAMW_DEFAULTS);
   const dt = (performance.now() - t0) / 1000;
   if (s > 0) times.push(dt); // step 0 warms up (onnxruntime plans memory on its first run)

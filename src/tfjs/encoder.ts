@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncoderConfig } from '../model/config.js';
 import { dense } from './dense.js';
-import { type Dropout, dropoutMultipliers, firstLayerSite } from '../model/dropout-mask.js';
+import { type Dropout, dropoutMultipliers, firstLayerSite, maskKey } from '../model/dropout-mask.js';
 import type { TokenBatch } from '../model/tokenizer.js';
 
 /** Weights by Hugging Face name; Linear weights transposed to [in, out] (see dense.ts). */
@@ -14,7 +14,7 @@ export type Params = Map<string, tf.Tensor>;
 function drop(x: tf.Tensor, rate: number, d: Dropout | undefined, site: number, B: number): tf.Tensor {
   if (!d || rate <= 0) return x;
   const perRow = x.size / B;
-  return tf.mul(x, tf.tensor(dropoutMultipliers(rate, d.seed, site, (d.firstRow ?? 0) * perRow, x.size), x.shape, 'float32'));
+  return tf.mul(x, tf.tensor(dropoutMultipliers(rate, maskKey(d, site), (d.firstRow ?? 0) * perRow, x.size), x.shape, 'float32'));
 }
 
 /** Position ids: BERT counts 0..L-1; RoBERTa counts non-pad tokens from padding_idx + 1 and gives pads padding_idx. */

@@ -3,6 +3,7 @@
 // weights (host-optim.ts), and gives the weights and moments in Hugging Face layout for checkpoints,
 // the format both engines read, so a run resumes on either.
 import type { LossBatch, LossConfig } from '../losses/batch.js';
+import type { DropoutStep } from '../model/dropout-mask.js';
 import { normParameterNames } from '../model/config.js';
 import { encodeInBatches } from '../model/encode-batches.js';
 import type { ModelFolder } from '../model/folder.js';
@@ -21,8 +22,8 @@ export interface Learner {
   name: EngineName;
   /** The engine's description: the run's first line. */
   description: string;
-  /** Loss of one micro-batch; its gradients add to those gathered since the last update. `stepSeed` draws the dropout masks. */
-  accumulate(batch: LossBatch, stepSeed: number): Promise<number>;
+  /** Loss of one micro-batch in training mode; its gradients add to those gathered since the last update. `step` draws the dropout masks. */
+  accumulate(batch: LossBatch, step: DropoutStep): Promise<number>;
   /** Drop the gathered gradients (after a non-finite loss). */
   discard(): void;
   /**
@@ -71,14 +72,14 @@ export function learnerOn(engine: TrainEngine, folder: ModelFolder, opts: Omit<L
   return {
     name: engine.name,
     description: engine.description,
-    async accumulate(batch, stepSeed) {
+    async accumulate(batch, step) {
       if (gathered > 0) {
         micro ??= zerosLike(grads);
         zeroGradients(micro);
         engine.grads = micro;
       }
       try {
-        const loss = await accumulateStep(engine, opts.loss, batch, { stepSeed, gather: opts.gather, chunkTokens: opts.chunkTokens });
+        const loss = await accumulateStep(engine, opts.loss, batch, { mode: 'train', step, gather: opts.gather, chunkTokens: opts.chunkTokens });
         if (gathered > 0) addGradients(grads, micro!);
         return loss;
       } finally {

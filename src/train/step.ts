@@ -7,7 +7,8 @@
 // `mini_batch_size` rows) runs them in mini-batches. With a step seed, dropout is on, and the
 // backward pass of some rows redraws the masks of their forward pass (ST's RandContext).
 import { embeddingLossAndGradients } from '../graphs/training/embedding-loss.js';
-import { columnDropout, type LossBatch, type LossConfig, sliceRows } from '../losses/batch.js';
+import { type LossBatch, type LossConfig, sliceRows } from '../losses/batch.js';
+import type { DropoutStep } from '../model/dropout-mask.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { TrainEngine } from './engine.js';
 
@@ -24,14 +25,15 @@ export interface RowGather {
   gather(rows: Float32Array, width: number): Float32Array;
 }
 
-export interface StepOptions {
-  /** A training step's dropout seed (dropoutStepSeed); without it, eval mode (no dropout). */
-  stepSeed?: number;
+/** Training mode draws the micro-batch's dropout masks (dropout-mask.ts); eval mode has none. */
+export type StepMode = { mode: 'train'; step: DropoutStep } | { mode: 'eval' };
+
+export type StepOptions = StepMode & {
   /** Tokens (rows × sequence length) per engine run for mnrl and margin_mse; default 2048, e.g. 16 rows of 128 tokens. */
   chunkTokens?: number;
   /** The loss is the global batch's (see RowGather). */
   gather?: RowGather;
-}
+};
 
 /** Row ranges [start, end) of `rows` in chunks of `size`. */
 function chunks(rows: number, size: number): [number, number][] {
@@ -41,7 +43,7 @@ function chunks(rows: number, size: number): [number, number][] {
 }
 
 /** The micro-batch's loss; its weight gradients are added to `engine.grads`. */
-export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch: LossBatch, opts: StepOptions = {}): Promise<number> {
+export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch: LossBatch, opts: StepOptions): Promise<number> {
   const chunkTokens = opts.chunkTokens ?? 2048;
   if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new Error(`training step: chunkTokens must be a positive integer, not ${chunkTokens}`);
   const columns = [batch.query, batch.positive, ...batch.negatives];
@@ -51,7 +53,8 @@ export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch
   // Gathered across ranks, this rank's rows are rows [first, first + B) of the global batch.
   const first = across ? across.firstRow(batch.query.batchSize) : 0;
   // Masks of rows [a, b) of column c: the same in both passes and for any chunking.
-  const dropout = (c: number, a: number) => columnDropout(opts.stepSeed, c, first + a);
+  const step = opts.mode === 'train' ? opts.step : undefined;
+  const dropout = (column: number, a: number) => (step ? { step, column, firstRow: first + a } : undefined);
   // Both passes run on the same row ranges: mini-batches (cached_mnrl) or chunks of about chunkTokens tokens.
   const units = columns.map((col) => chunks(col.batchSize, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(chunkTokens / col.seqLen))));
 
@@ -81,7 +84,7 @@ export function zeroGradients(grads: TensorMap): void {
 }
 
 /** One micro-batch's loss and a copy of its gradients alone (the engine's gathered gradients are reset first). */
-export async function lossAndGradients(engine: TrainEngine, cfg: LossConfig, batch: LossBatch, opts: StepOptions = {}): Promise<{ loss: number; grads: TensorMap }> {
+export async function lossAndGradients(engine: TrainEngine, cfg: LossConfig, batch: LossBatch, opts: StepOptions): Promise<{ loss: number; grads: TensorMap }> {
   zeroGradients(engine.grads);
   const loss = await accumulateStep(engine, cfg, batch, opts);
   const grads: TensorMap = new Map([...engine.grads].map(([n, g]) => [n, { shape: g.shape, data: g.data.slice() }]));

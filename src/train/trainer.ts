@@ -11,7 +11,6 @@ import type { TrainingBatch } from '../data/triple.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { writeBaseline, writeReport } from '../eval/report.js';
 import { weightShapes } from '../model/config.js';
-import { dropoutStepSeed } from '../model/dropout-mask.js';
 import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { withTrainingPrompts } from './training-prompts.js';
 import { resolveModel } from '../model/hub.js';
@@ -250,9 +249,9 @@ async function runLocked(recipe: Recipe, opts: TrainOptions, comm: Communicator)
           if (read < comm.size) break;
           continue;
         }
-        // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same ones.
+        // Dropout masks are a function of (seed, step, micro-batch, column, site): a resumed run draws the same ones.
         // The micro-batch index is the one a single process reading the same stream would give this batch.
-        const loss = await engine.accumulate(batch, dropoutStepSeed(t.seed, state.step, gathered ? m : m * comm.size + comm.rank));
+        const loss = await engine.accumulate(batch, { seed: t.seed, step: state.step, micro: gathered ? m : m * comm.size + comm.rank });
         if (!Number.isFinite(loss)) {
           engine.discard();
           const last = listCheckpoints(out).at(-1);

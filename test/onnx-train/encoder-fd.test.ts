@@ -6,6 +6,7 @@
 // so the check is |fd − g| <= 2e-4 + 2e-2·|g|.
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { modeFor } from '../helpers/step-mode.js';
 import { dropoutSites } from '../../src/graphs/encoder-graph.js';
 import type { TrainEngine } from '../../src/train/engine.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';
@@ -62,8 +63,8 @@ for (const [fixture, tensors] of Object.entries(TENSORS)) describe(`onnx trainin
   for (const cfg of cases) {
     it(`${cfg.name}${cfg.symmetric ? ' (symmetric)' : ''}`, async () => {
       const seed = 3; // the same dropout masks in every evaluation
-      const { grads } = await lossAndGradients(state, cfg, batch, { stepSeed: seed });
-      const loss = async () => (await lossAndGradients(state, cfg, batch, { stepSeed: seed })).loss;
+      const { grads } = await lossAndGradients(state, cfg, batch, modeFor(seed));
+      const loss = async () => (await lossAndGradients(state, cfg, batch, modeFor(seed))).loss;
       const { checked } = await expectFiniteDifferences(state.weights, grads, loss, tensors);
       expect(checked).toBe(3 * tensors.length);
       // The largest gradients are far from zero: the check is not passed by two zeros.

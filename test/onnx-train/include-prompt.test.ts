@@ -46,8 +46,8 @@ describe('include_prompt false in a training step (tiny-bert, prompts on every c
   afterAll(() => state.dispose());
 
   it('onnx loss and gradients equal the tfjs engine (1e-4 relative) and differ from include_prompt true', async () => {
-    const want = await lossAndGradients(model, MNRL, batch);
-    const got = await lossAndGradients(state, MNRL, batch);
+    const want = await lossAndGradients(model, MNRL, batch, { mode: 'eval' });
+    const got = await lossAndGradients(state, MNRL, batch, { mode: 'eval' });
     expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-4);
     for (const [name, g] of got.grads) {
       const r = want.grads.get(name)!.data;
@@ -56,14 +56,14 @@ describe('include_prompt false in a training step (tiny-bert, prompts on every c
       if (den > 1e-12) expect(Math.sqrt(num / den), name).toBeLessThan(1e-4);
     }
     const all = await openOnnxEngine(including);
-    const pooledAll = await lossAndGradients(all, MNRL, batch);
+    const pooledAll = await lossAndGradients(all, MNRL, batch, { mode: 'eval' });
     await all.dispose();
     expect(Math.abs(pooledAll.loss - got.loss)).toBeGreaterThan(1e-3);
   });
 
   it('gradients equal central finite differences of the loss', async () => {
-    const { grads } = await lossAndGradients(state, MNRL, batch);
-    const loss = async () => (await lossAndGradients(state, MNRL, batch)).loss;
+    const { grads } = await lossAndGradients(state, MNRL, batch, { mode: 'eval' });
+    const loss = async () => (await lossAndGradients(state, MNRL, batch, { mode: 'eval' })).loss;
     const { largest } = await expectFiniteDifferences(state.weights, grads, loss, ['embeddings.word_embeddings.weight', 'encoder.layer.1.intermediate.dense.weight', 'encoder.layer.1.output.LayerNorm.bias'], (order) => [order[0], order[1]]);
     expect(largest).toBeGreaterThan(1e-2);
   });

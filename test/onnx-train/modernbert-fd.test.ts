@@ -4,6 +4,7 @@
 // product), on a random-weight model with a window smaller than the texts. Same check as
 // encoder-fd.test.ts: |fd − g| <= 2e-4 + 2e-2·|g| at ε = 1e-2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modeFor } from '../helpers/step-mode.js';
 import { dropoutSites } from '../../src/graphs/encoder-graph.js';
 import type { TrainEngine } from '../../src/train/engine.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';
@@ -62,10 +63,10 @@ describe('onnx training step vs finite differences (random ModernBERT with biase
   for (const cfg of [{ name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 }, { name: 'margin_mse', scale: 20, symmetric: false, mini_batch_size: 32 }] as LossConfig[]) {
     it(cfg.name, async () => {
       const seed = 3; // the same dropout masks in every evaluation
-      const { grads } = await lossAndGradients(state, cfg, batch, { stepSeed: seed });
-      const loss = async () => (await lossAndGradients(state, cfg, batch, { stepSeed: seed })).loss;
+      const { grads } = await lossAndGradients(state, cfg, batch, modeFor(seed));
+      const loss = async () => (await lossAndGradients(state, cfg, batch, modeFor(seed))).loss;
       // Dropout is on: the step's loss is not the eval loss.
-      expect(Math.abs((await lossAndGradients(state, cfg, batch)).loss - (await loss()))).toBeGreaterThan(1e-4);
+      expect(Math.abs((await lossAndGradients(state, cfg, batch, { mode: 'eval' })).loss - (await loss()))).toBeGreaterThan(1e-4);
       await expectFiniteDifferences(state.weights, grads, loss, TENSORS);
       expect(Math.max(...TENSORS.map((n) => Math.max(...grads.get(n)!.data.map(Math.abs))))).toBeGreaterThan(1e-2);
     });

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modeFor } from '../helpers/step-mode.js';
 import { initBackend } from '../../src/tfjs/backend.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
@@ -35,8 +36,8 @@ function fixtureBatch(folder: ModelFolder, fixture: string): LossBatch {
 
 /** Both engines' loss and gradients for one step agree (`stepSeed`: training mode). */
 async function expectSameStep(model: TrainEngine, state: TrainEngine, cfg: LossConfig, batch: LossBatch, stepSeed?: number): Promise<number> {
-  const want = await lossAndGradients(model, cfg, batch, { stepSeed });
-  const got = await lossAndGradients(state, cfg, batch, { stepSeed });
+  const want = await lossAndGradients(model, cfg, batch, modeFor(stepSeed));
+  const got = await lossAndGradients(state, cfg, batch, modeFor(stepSeed));
   expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-4);
   expectClose(got.grads, want.grads);
   return got.loss;
@@ -74,14 +75,14 @@ for (const name of ['tiny-bert', 'tiny-xlmr']) {
     // Training changes the weights every step: the fed weights, not the graph's build-time values, must count.
     it('uses the weights it is fed: the same change in both engines gives the same loss and gradients', async () => {
       const w = 'encoder.layer.0.intermediate.dense.weight';
-      const before = await lossAndGradients(state, MNRL, batch);
+      const before = await lossAndGradients(state, MNRL, batch, { mode: 'eval' });
       const changed = model.weights.get(w)!.data.map((x, i) => x + 0.05 * Math.sin(i));
       model.weights.get(w)!.data.set(changed);
       model.weightsChanged();
       state.weights.get(w)!.data.set(changed);
       state.weightsChanged();
-      const want = await lossAndGradients(model, MNRL, batch);
-      const got = await lossAndGradients(state, MNRL, batch);
+      const want = await lossAndGradients(model, MNRL, batch, { mode: 'eval' });
+      const got = await lossAndGradients(state, MNRL, batch, { mode: 'eval' });
       expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-5);
       expect(Math.abs(got.loss - before.loss)).toBeGreaterThan(1e-4);
       expectClose(got.grads, want.grads);
@@ -105,17 +106,17 @@ describe('training mode: dropout 0.1 on hidden states and attention probabilitie
     it(`${cfg.name}: the onnx engine draws the tfjs engine's masks, so the same loss and gradients`, async () => {
       const dropped = await expectSameStep(model, state, cfg, batch, 7);
       // Dropout must be on: the loss moves away from eval mode's.
-      const evalLoss = (await lossAndGradients(state, cfg, batch)).loss;
+      const evalLoss = (await lossAndGradients(state, cfg, batch, { mode: 'eval' })).loss;
       expect(Math.abs(dropped - evalLoss) / evalLoss).toBeGreaterThan(1e-3);
     });
   }
 
   it('both passes in chunks of 2 or 3 rows give the unchunked loss and gradients (each chunk draws its rows of the masks)', async () => {
-    const whole = await lossAndGradients(state, MNRL, batch, { stepSeed: 7 });
+    const whole = await lossAndGradients(state, MNRL, batch, modeFor(7));
     const norm = Math.sqrt([...whole.grads.values()].reduce((s, g) => s + g.data.reduce((a, v) => a + v * v, 0), 0));
     // Chunks of 2 or 3 rows of the longest column (the query column's are longer: fewer, larger chunks).
     for (const rows of [2, 3]) {
-      const opts: StepOptions = { stepSeed: 7, chunkTokens: rows * batch.positive.seqLen };
+      const opts: StepOptions = { ...modeFor(7), chunkTokens: rows * batch.positive.seqLen };
       const chunked = await lossAndGradients(state, MNRL, batch, opts);
       expect(Math.abs(chunked.loss - whole.loss) / whole.loss).toBeLessThan(1e-6);
       for (const [name, g] of whole.grads) {
@@ -163,7 +164,7 @@ describe('bad options are refused before any work', () => {
     const folder = readModelFolder(`${FIX}tiny-bert`);
     await expect(openOnnxEngine(folder, { executionProvider: 'nosuch' })).rejects.toThrow(/eval-forward graph on the nosuch execution provider/);
     const engine = await openOnnxEngine(folder);
-    await expect(lossAndGradients(engine, MNRL, fixtureBatch(folder, 'tiny-bert'), { chunkTokens: 0 })).rejects.toThrow(/chunkTokens must be a positive integer, not 0/);
+    await expect(lossAndGradients(engine, MNRL, fixtureBatch(folder, 'tiny-bert'), { mode: 'eval', chunkTokens: 0 })).rejects.toThrow(/chunkTokens must be a positive integer, not 0/);
     await engine.dispose();
   });
 });

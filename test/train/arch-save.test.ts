@@ -29,7 +29,7 @@ for (const name of ['tiny-distilbert', 'tiny-roberta', 'tiny-mpnet']) {
     const folder = readModelFolder(`${FIX}${name}`);
     const tok = loadTokenizer(folder.dir, folder.maxSeqLength);
     const engine = await openLearner(folder, { engine: 'onnx', loss: MNRL });
-    await engine.accumulate({ query: tok.encodeBatch(exp.batch.query), positive: tok.encodeBatch(exp.batch.positive), negatives: [tok.encodeBatch(exp.batch.negative)] }, 0);
+    await engine.accumulate({ query: tok.encodeBatch(exp.batch.query), positive: tok.encodeBatch(exp.batch.positive), negatives: [tok.encodeBatch(exp.batch.negative)] }, { seed: 0, step: 0, micro: 0 });
     engine.update(1, exp.case.lr, null, { ...ADAMW_DEFAULTS, weightDecay: exp.case.weight_decay });
     const out = path.join(tmp, name);
     saveModelFolder(folder, out, engine.weights());

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
+import { modeFor } from '../helpers/step-mode.js';
 import { initBackend } from '../../src/tfjs/backend.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
 const mnrl = { name: 'mnrl' as const, scale: 20, symmetric: false, mini_batch_size: 8 } as const;
 
 it('the same seed gives the same loss; another seed or no dropout gives another', async () => {
-  const run = async (seed?: number) => (await lossAndGradients(m, mnrl, batch, { stepSeed: seed })).loss;
+  const run = async (seed?: number) => (await lossAndGradients(m, mnrl, batch, modeFor(seed))).loss;
   const a = await run(11), b = await run(11), c = await run(12), off = await run(undefined);
   expect(a).toBe(b);
   expect(Math.abs(a - c)).toBeGreaterThan(1e-4);
@@ -45,9 +46,9 @@ it('embeddings without a dropout seed are deterministic (inference mode)', async
 
 it('cached_mnrl draws the rows of mnrl\'s masks: any mini-batch size equals mnrl, loss and gradients', async () => {
   // Whole columns per run for mnrl, so the mini-batches are the only row split.
-  const plain = await lossAndGradients(m, mnrl, batch, { stepSeed: 5, chunkTokens: 1 << 20 });
+  const plain = await lossAndGradients(m, mnrl, batch, { ...modeFor(5), chunkTokens: 1 << 20 });
   for (const size of [8, 3]) {
-    const cached = await lossAndGradients(m, { ...mnrl, name: 'cached_mnrl', mini_batch_size: size }, batch, { stepSeed: 5 });
+    const cached = await lossAndGradients(m, { ...mnrl, name: 'cached_mnrl', mini_batch_size: size }, batch, modeFor(5));
     expect(Math.abs(cached.loss - plain.loss)).toBeLessThan(1e-5 * plain.loss);
     for (const [k, g] of plain.grads) {
       const a = g.data, b = cached.grads.get(k)!.data;

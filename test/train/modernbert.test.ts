@@ -39,9 +39,9 @@ describe('tiny-modernbert on the onnx engine', () => {
     // chunkTokens 100: several chunks per column, so the gradient sums over runs are exercised too.
     const state = await openOnnxEngine(folder);
     try {
-      const mse = await lossAndGradients(state, { ...MNRL, name: 'margin_mse' }, batchOf(exp.batch, true), { chunkTokens: 100 });
+      const mse = await lossAndGradients(state, { ...MNRL, name: 'margin_mse' }, batchOf(exp.batch, true), { mode: 'eval', chunkTokens: 100 });
       expect(Math.abs(mse.loss - exp.margin_mse_loss) / exp.margin_mse_loss).toBeLessThan(1e-4);
-      const { loss, grads } = await lossAndGradients(state, MNRL, batchOf(exp.batch), { chunkTokens: 100 });
+      const { loss, grads } = await lossAndGradients(state, MNRL, batchOf(exp.batch), { mode: 'eval', chunkTokens: 100 });
       expect(Math.abs(loss - exp.mnrl_loss) / exp.mnrl_loss).toBeLessThan(1e-4);
       // ModernBERT's Linear weights are fed and differentiated in PyTorch's [out, in] layout.
       const ref = readSafetensors(`${FIX}${NAME}.grads.safetensors`);
@@ -65,7 +65,7 @@ describe('tiny-modernbert on the onnx engine', () => {
     const engine = await openLearner(folder, { engine: 'onnx', loss: MNRL });
     const cfg = { ...ADAMW_DEFAULTS, weightDecay: exp.case.weight_decay };
     for (const [step, b] of [[1, exp.batch], [2, exp.batch2]] as const) {
-      const loss = await engine.accumulate(batchOf(b), 0);
+      const loss = await engine.accumulate(batchOf(b), { seed: 0, step: 0, micro: 0 });
       if (step === 1) expect(Math.abs(loss - exp.mnrl_loss) / exp.mnrl_loss).toBeLessThan(1e-4);
       const norm = engine.update(1, exp.case.lr, null, cfg);
       expect(Math.abs(norm - exp.grad_norms[step - 1]) / exp.grad_norms[step - 1]).toBeLessThan(1e-4);

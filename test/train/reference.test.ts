@@ -65,7 +65,7 @@ for (const backend of ['wasm', 'cpu']) {
       it('MNRL and MarginMSE losses match sentence-transformers (1e-4 relative)', async () => {
         const b = toBatch(tok, exp.batch);
         for (const [cfg, want] of [[MNRL, exp.mnrl_loss], [{ ...MNRL, name: 'margin_mse' }, exp.margin_mse_loss]] as const) {
-          const { loss } = await lossAndGradients(m, cfg as LossConfig, b);
+          const { loss } = await lossAndGradients(m, cfg as LossConfig, b, { mode: 'eval' });
           expect(Math.abs(loss - want) / want).toBeLessThan(1e-4);
         }
       });
@@ -73,11 +73,11 @@ for (const backend of ['wasm', 'cpu']) {
       it('first-step gradients match PyTorch; cached MNRL equals MNRL for several mini-batch sizes', async () => {
         const ref = mapToInOutLayout(readSafetensors(`${FIX}${name}.grads.safetensors`));
         const before = tf.memory().numTensors;
-        const plain = await lossAndGradients(m, MNRL, toBatch(tok, exp.batch));
+        const plain = await lossAndGradients(m, MNRL, toBatch(tok, exp.batch), { mode: 'eval' });
         expect(Math.abs(hostGlobalNorm(plain.grads) - exp.grad_norms[0]) / exp.grad_norms[0]).toBeLessThan(1e-4);
         expectGradsClose(plain.grads, ref, exp.grad_norms[0]);
         for (const size of [1, 3, exp.case.batch]) {
-          const cached = await lossAndGradients(m, { ...MNRL, name: 'cached_mnrl', mini_batch_size: size }, toBatch(tok, exp.batch));
+          const cached = await lossAndGradients(m, { ...MNRL, name: 'cached_mnrl', mini_batch_size: size }, toBatch(tok, exp.batch), { mode: 'eval' });
           expect(Math.abs(cached.loss - plain.loss) / plain.loss).toBeLessThan(1e-5);
           expectGradsClose(cached.grads, plain.grads, exp.grad_norms[0]);
         }
@@ -90,7 +90,7 @@ for (const backend of ['wasm', 'cpu']) {
         const learner = learnerOn(await openTfjsEngine(folder), folder, { loss: MNRL });
         const cfg = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: exp.case.weight_decay };
         for (const [step, b] of [[1, exp.batch], [2, exp.batch2]] as const) {
-          await learner.accumulate(toBatch(tok, b), 0);
+          await learner.accumulate(toBatch(tok, b), { seed: 0, step: 0, micro: 0 });
           learner.update(1, exp.case.lr, null, cfg);
           expectAfterStep(`${FIX}${name}.after_step${step}.safetensors`, learner.weights(), exp.case.lr);
         }
