@@ -26,6 +26,7 @@ import type { Recipe } from './recipe.js';
 import { acquireRunLock } from './run-lock.js';
 import { checkRunOptions, runOptions } from './run-options.js';
 import { lrAt } from './schedule.js';
+import { streamRun } from './stream-run.js';
 import { type Communicator, rankLine, worldCommunicator } from './mpi.js';
 import { checkRanks, checkWorldSize, readRankBatch, rowGather } from './data-parallel.js';
 import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
@@ -217,7 +218,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions, comm: Communicator)
     const warmup = warmupSteps(recipe, total);
     const adamCfg = { ...ADAMW_DEFAULTS, weightDecay: t.weight_decay };
     // The tokenizer is the checkpoint's when resuming: the base model.path may be gone by then.
-    stream = openTrainingStream(recipe, { resume: state.data_state as never, tokenizer: { dir: folder.dir, maxSeqLength: folder.maxSeqLength } });
+    stream = openTrainingStream(recipe.data, streamRun(recipe, { tokenizer: { dir: folder.dir, maxSeqLength: folder.maxSeqLength } }), { resume: state.data_state as never });
     const evals: Record<string, number>[] = [];
     let lastMetrics: MetricsRow | undefined;
     const bar = progress('train', sink);
