@@ -9,6 +9,7 @@ import { loadModel as loadTfjsModel, modelFromFolder as tfjsModelFromFolder } fr
 import type { TensorMap } from './model/safetensors.js';
 import type { TextTokenizer } from './model/tokenizer.js';
 import { loadRecipe, type Recipe, type RecipeInput, resolveRecipe } from './train/recipe.js';
+import { resolveEngine } from './train/engine.js';
 import { train as trainRecipe, type TrainOptions, type TrainResult } from './train/trainer.js';
 
 export { initBackend, describeBackend, type BackendInfo, type BackendChoice } from './tfjs/backend.js';
@@ -65,7 +66,7 @@ export async function modelFromFolder(folder: ModelFolder): Promise<SentenceMode
 /** Train with a recipe: a file (YAML or JSON), or an object with the same keys (defaults fill the rest). */
 export async function train(recipe: string | RecipeInput | Recipe, opts: TrainOptions = {}): Promise<TrainResult> {
   const resolved = typeof recipe === 'string' ? loadRecipe(recipe) : resolveRecipe(recipe);
-  await initBackend();
+  if (resolveEngine(resolved.train.engine) === 'tfjs') await initBackend();
   return trainRecipe(resolved, opts);
 }
 

@@ -3,7 +3,7 @@
 // other `--section.key VALUE` flags as recipe overrides, which the recipe schema checks.
 import yargs, { type Options } from 'yargs';
 import { BACKEND_CHOICES, describeBackend, initBackend } from '../tfjs/backend.js';
-import { ENGINE_CHOICES } from '../train/engine.js';
+import { ENGINE_CHOICES, resolveEngine } from '../train/engine.js';
 import { encodeFlagNotices } from './encode-engine.js';
 import { embedFile, INPUT_FORMATS } from './embed.js';
 import { scoreFile } from './score.js';
@@ -249,8 +249,8 @@ export async function main(argv: string[]): Promise<number> {
         if (a.engine) overrides['train.engine'] = a.engine;
         const recipe = loadRecipe(a.recipe, overrides);
         setInterruptNote(() => trainInterruptNote(recipe.train.output_dir));
-        // The trainer's first line names the engine and what runs it (the tfjs backend or onnxruntime's provider).
-        await initBackend(a.backend);
+        // The trainer's first line names the engine and what runs it; tfjs (and its --backend) is loaded for a tfjs run only.
+        if (resolveEngine(recipe.train.engine) === 'tfjs') await initBackend(a.backend);
         const r = await train(recipe, a.overwrite_output_dir ? { overwriteOutputDir: true } : {});
         console.log(`trained ${r.steps} steps -> ${r.finalDir}` + (r.lastMetrics ? ` (last loss ${r.lastMetrics.loss.toFixed(4)})` : ''));
       },

@@ -16,7 +16,6 @@ import type { EngineName, TrainEngine } from './engine.js';
 import { addGradients, type AdamWConfig, type HostMoments, hostAdamwStep, hostClip, hostGlobalNorm, scaleGradients, zeroMoments, zerosLike } from './host-optim.js';
 import { type OnnxEngineOptions, openOnnxEngine } from './onnx-engine.js';
 import { accumulateStep, type RowGather, zeroGradients } from './step.js';
-import { openTfjsEngine } from '../tfjs/tfjs-engine.js';
 
 export interface Learner {
   name: EngineName;
@@ -54,7 +53,8 @@ export interface LearnerOptions extends OnnxEngineOptions {
 }
 
 export async function openLearner(folder: ModelFolder, opts: LearnerOptions): Promise<Learner> {
-  const engine = opts.engine === 'tfjs' ? await openTfjsEngine(folder) : await openOnnxEngine(folder, opts);
+  // tfjs is loaded only when a run asks for it.
+  const engine = opts.engine === 'tfjs' ? await (await import('../tfjs/tfjs-engine.js')).openTfjsEngine(folder) : await openOnnxEngine(folder, opts);
   return learnerOn(engine, folder, opts);
 }
 
