@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { buildEncoderGraph } from './encoder-graph.js';
 import { DEFAULT_OPSET, encodeOnnxModel } from '../onnx/onnx-file.js';
 import { encodeInBatches } from '../model/encode-batches.js';
-import { describeModelFolder, readModelFolder } from '../model/folder.js';
+import { describeModelFolder, type ModelFolder, readModelFolder } from '../model/folder.js';
 import { type PromptChoice, type PromptConfig, resolvePrompt, roleChoice } from '../model/prompts.js';
 import { loadTokenizer, type TextTokenizer } from '../model/tokenizer.js';
 
@@ -116,7 +116,12 @@ export async function openOnnxEncoder(model: string | { bytes: Uint8Array; name:
 
 /** The ONNX encoder of a model folder, built in memory from its weights (onnx/model.onnx unread). */
 export async function loadOnnxModel(dir: string): Promise<OnnxEncoder> {
-  const folder = readModelFolder(dir);
+  return onnxModelFromFolder(readModelFolder(dir));
+}
+
+/** As loadOnnxModel, from a folder already read (its `weights` may be a training run's current ones). */
+export async function onnxModelFromFolder(folder: ModelFolder): Promise<OnnxEncoder> {
+  const dir = folder.dir;
   const bytes = encodeOnnxModel(buildEncoderGraph(folder, { opset: DEFAULT_OPSET }), dir);
   const tokenizer = loadTokenizer(dir, folder.maxSeqLength);
   return openOnnxEncoder({ bytes, name: dir }, tokenizer, folder, path.join(dir, 'config_sentence_transformers.json'));

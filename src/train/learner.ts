@@ -4,6 +4,7 @@
 // the format both engines read, so a run resumes on either.
 import type { LossBatch, LossConfig } from '../losses/batch.js';
 import type { DropoutStep } from '../model/dropout-mask.js';
+import { onnxModelFromFolder } from '../graphs/onnx-encoder.js';
 import { normParameterNames } from '../model/config.js';
 import { encodeInBatches } from '../model/encode-batches.js';
 import type { ModelFolder } from '../model/folder.js';
@@ -32,7 +33,7 @@ export interface Learner {
    * `microBatches` then counts every rank's.
    */
   update(microBatches: number, lr: number, maxGradNorm: number | null, adam: AdamWConfig, sumAcross?: (grad: Float32Array) => void): number;
-  /** Embeddings in eval mode, as sentence-transformers' encode_query / encode_document. */
+  /** Embeddings in eval mode, as sentence-transformers' encode_query / encode_document, on onnxruntime for every engine. */
   encodeAs(role: 'query' | 'document', texts: string[], opts?: EncodeOptions): Promise<Float32Array[]>;
   /** Every weight of the folder (untrained ones such as the pooler included), Hugging Face layout. */
   weights(): TensorMap;
@@ -68,6 +69,11 @@ export function learnerOn(engine: TrainEngine, folder: ModelFolder, opts: Omit<L
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   const normParams = normParameterNames(folder.config);
   let gathered = 0;
+  const weights = (): TensorMap => {
+    const out: TensorMap = new Map(folder.weights);
+    for (const [name, t] of mapToInOutLayout(params)) out.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
+    return out;
+  };
 
   return {
     name: engine.name,
@@ -106,14 +112,19 @@ export function learnerOn(engine: TrainEngine, folder: ModelFolder, opts: Omit<L
       return norm;
     },
     async encodeAs(role, texts, o = {}) {
+      if (engine.name !== 'onnx') {
+        // Evaluation runs on onnxruntime whatever the training engine: the graph of the current weights.
+        const encoder = await onnxModelFromFolder({ ...folder, weights: weights() });
+        try {
+          return await encoder.encodeAs(role, texts, o);
+        } finally {
+          await encoder.release();
+        }
+      }
       const prompt = resolvePrompt(folder, roleChoice(folder, role, o), `${folder.dir}/config_sentence_transformers.json`);
       return encodeInBatches(texts, tokenizer, prompt, o.batchSize ?? 32, (rows, promptLength) => engine.embed({ ...tokenizer.padBatch(rows), promptLength }), o.onProgress);
     },
-    weights() {
-      const out: TensorMap = new Map(folder.weights);
-      for (const [name, t] of mapToInOutLayout(params)) out.set(name, { shape: t.shape, data: Float32Array.from(t.data) });
-      return out;
-    },
+    weights,
     moments: () => ({ step: opt.step, m: mapToInOutLayout(opt.m), v: mapToInOutLayout(opt.v) }),
     dispose: () => engine.dispose(),
   };

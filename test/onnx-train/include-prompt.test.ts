@@ -11,8 +11,9 @@ import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { type ModelFolder, readModelFolder } from '../../src/model/folder.js';
 import { expectFiniteDifferences } from '../helpers/finite-differences.js';
 import { loadTokenizer, type TokenBatch } from '../../src/model/tokenizer.js';
-import { loadOnnxModel } from '../../src/graphs/onnx-encoder.js';
+import { loadOnnxModel, onnxModelFromFolder } from '../../src/graphs/onnx-encoder.js';
 import type { TrainEngine } from '../../src/train/engine.js';
+import { ADAMW_DEFAULTS } from '../../src/train/host-optim.js';
 import { learnerOn } from '../../src/train/learner.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';
 import { lossAndGradients } from '../../src/train/step.js';
@@ -87,5 +88,25 @@ describe("a run's evaluation encodes with the folder's query / document prompts,
     const query = await ref.encodeAs('query', texts);
     expect(Math.max(...query.flatMap((r, i) => Array.from(r, (v, j) => Math.abs(v - plain[i][j]))))).toBeGreaterThan(1e-3);
     await ref.release();
+  });
+});
+
+describe('a tfjs run evaluates on onnxruntime', () => {
+  it('after a step, the learner\'s embeddings are those of the ONNX graph of its current weights, bit for bit', async () => {
+    const texts = ['What is the capital of France?', 'Berlin is in Germany.'];
+    const learner = learnerOn(await openTfjsEngine(excluding), excluding, { loss: MNRL });
+    await learner.accumulate(batch, { seed: 0, step: 0, micro: 0 });
+    learner.update(1, 1e-2, null, ADAMW_DEFAULTS);
+    const got = await learner.encodeAs('query', texts);
+    const graph = await onnxModelFromFolder({ ...excluding, weights: learner.weights() });
+    const want = await graph.encodeAs('query', texts);
+    await graph.release();
+    expect(got).toEqual(want);
+    // The step moved the weights: the folder's own embeddings differ.
+    const base = await onnxModelFromFolder(excluding);
+    const before = await base.encodeAs('query', texts);
+    await base.release();
+    expect(Math.max(...got.flatMap((r, i) => Array.from(r, (v, j) => Math.abs(v - before[i][j]))))).toBeGreaterThan(1e-4);
+    await learner.dispose();
   });
 });
