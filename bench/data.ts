@@ -19,6 +19,7 @@ import { parquetWriteFile } from 'hyparquet-writer';
 import { openTrainingStream } from '../src/data/stream.js';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { loadRecipe, type Recipe } from '../src/train/recipe.js';
+import { streamRun } from '../src/train/stream-run.js';
 
 const MODEL = fileURLToPath(new URL('../test/fixtures/tiny-bert', import.meta.url));
 const MAX_LEN = 128; // above the passages' ~100 tokens, so tokenization is not cut short
@@ -132,7 +133,7 @@ interface Throughput {
 async function throughput(recipe: Recipe): Promise<Throughput> {
   const cpu = process.cpuUsage();
   const start = performance.now();
-  const stream = openTrainingStream(recipe);
+  const stream = openTrainingStream(recipe.data, streamRun(recipe));
   let first = 0;
   let triples = 0;
   let firstTriples = 0;
@@ -158,7 +159,8 @@ function peakRssMb(): number {
 
 /** Child-process mode: stream the recipe's data end to end (tokenized), print counts and VmHWM. */
 async function streamOnly(recipeFile: string): Promise<void> {
-  const stream = openTrainingStream(loadRecipe(recipeFile));
+  const recipe = loadRecipe(recipeFile);
+  const stream = openTrainingStream(recipe.data, streamRun(recipe));
   let triples = 0;
   let sampled = 0;
   const started = performance.now();

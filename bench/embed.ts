@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { env, pipeline } from '@huggingface/transformers';
-import { describeBackend, initBackend } from '../src/engine/backend.js';
-import { loadOnnxModel, openOnnxEncoder } from '../src/engine/onnx-encoder.js';
+import { describeBackend, initBackend } from '../src/tfjs/backend.js';
+import { loadOnnxModel, openOnnxEncoder } from '../src/graphs/onnx-encoder.js';
 import { exportOnnx } from '../src/export/export.js';
-import { loadModel } from '../src/model/model.js';
+import { loadModel } from '../src/tfjs/model.js';
 import { syntheticTexts, writeMiniLmFolder } from './model-shapes.js';
 
 const N = Number(process.env.BENCH_TEXTS ?? 256);

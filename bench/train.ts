@@ -10,14 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '../src/engine/backend.js';
+import { initBackend } from '../src/tfjs/backend.js';
 import type { LossConfig } from '../src/losses/batch.js';
 import { readModelFolder } from '../src/model/folder.js';
 import { loadTokenizer } from '../src/model/tokenizer.js';
-import { ADAMW_DEFAULTS } from '../src/train/adamw.js';
-import type { TrainEngine } from '../src/train/engine.js';
-import { openOnnxEngine } from '../src/train/onnx-engine.js';
-import { openTfjsEngine } from '../src/train/tfjs-engine.js';
+import { ADAMW_DEFAULTS } from '../src/train/host-optim.js';
+import { openLearner } from '../src/train/learner.js';
 import { syntheticTexts, writeMiniLmFolder } from './model-shapes.js';
 
 const steps = Number(process.env.BENCH_STEPS ?? 3);
@@ -53,7 +51,7 @@ const backend = await initBackend(engineName === 'onnx' ? 'cpu' : undefined);
 // there uses GradCache (cached_mnrl: the same loss and gradients, activations bounded by the mini-batch).
 const loss: LossConfig = { name: engineName === 'tfjs' && backend.backend === 'wasm' ? 'cached_mnrl' : 'mnrl', scale: 20, symmetric: false, mini_batch_size: mini };
 const profile = process.env.BENCH_PROFILE;
-const engine: TrainEngine = engineName === 'onnx' ? await openOnnxEngine(folder, loss, undefined, { profileDir: profile }) : await openTfjsEngine(folder, loss);
+const engine = await openLearner(folder, { engine: engineName === 'onnx' ? 'onnx' : 'tfjs', loss, profileDir: profile });
 console.log(engine.description);
 
 const times: number[] = [];
@@ -64,7 +62,7 @@ for (let s = 0; s <= steps; s++) {
     negatives: [tok.encodeBatch(syntheticTexts(B, 45, 3 * s + 3))],
   };
   const t0 = performance.now();
-  const l = await engine.accumulate(batch, s);
+  const l = await engine.accumulate(batch, { seed: 0, step: s, micro: 0 });
   engine.update(1, 2e-5, 1.0, ADAMW_DEFAULTS);
   const dt = (performance.now() - t0) / 1000;
   if (s > 0) times.push(dt); // step 0 warms up (onnxruntime plans memory on its first run)

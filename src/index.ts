@@ -1,18 +1,20 @@
 // The library API that the CLI wraps. Entry points that compute with TensorFlow.js initialise it
 // themselves (the backend of DENSETRAIN_BACKEND, else auto; call initBackend first to choose
 // another), and no TensorFlow.js type appears here: a model is texts in, Float32Arrays out.
-import { initBackend } from './engine/backend.js';
+import { initBackend } from './tfjs/backend.js';
 import { exportOnnx as exportOnnxFolder, type ExportOptions, type ExportResult } from './export/export.js';
 import type { FolderOptions, ModelFolder } from './model/folder.js';
-import { type EncodeOptions, loadModel as loadTfjsModel, modelFromFolder as tfjsModelFromFolder } from './model/model.js';
+import type { EncodeOptions } from './model/encode-batches.js';
+import { loadModel as loadTfjsModel, modelFromFolder as tfjsModelFromFolder } from './tfjs/model.js';
 import type { TensorMap } from './model/safetensors.js';
 import type { TextTokenizer } from './model/tokenizer.js';
 import { loadRecipe, type Recipe, type RecipeInput, resolveRecipe } from './train/recipe.js';
+import { resolveEngine } from './train/engine.js';
 import { train as trainRecipe, type TrainOptions, type TrainResult } from './train/trainer.js';
 
-export { initBackend, describeBackend, type BackendInfo, type BackendChoice } from './engine/backend.js';
-export { loadOnnxModel, type OnnxEncoder, type OnnxEncodeOptions } from './engine/onnx-encoder.js';
-export type { EncodeOptions } from './model/model.js';
+export { initBackend, describeBackend, type BackendInfo, type BackendChoice } from './tfjs/backend.js';
+export { loadOnnxModel, type OnnxEncoder, type OnnxEncodeOptions } from './graphs/onnx-encoder.js';
+export type { EncodeOptions } from './model/encode-batches.js';
 export { readModelFolder, type ModelFolder, type PoolingMode, type FolderOptions } from './model/folder.js';
 export { resolveModel } from './model/hub.js';
 export { saveModelFolder } from './model/save.js';
@@ -20,8 +22,10 @@ export { loadTokenizer, type TextTokenizer, type TokenBatch } from './model/toke
 export { loadRecipe, resolveRecipe, type Recipe, type RecipeInput } from './train/recipe.js';
 export type { TrainOptions, TrainResult, MetricsRow } from './train/trainer.js';
 export { resolveEngine, type TrainEngine, type EngineName } from './train/engine.js';
-export { openTfjsEngine } from './train/tfjs-engine.js';
+export { openTfjsEngine } from './tfjs/tfjs-engine.js';
 export { openOnnxEngine, type OnnxEngineOptions } from './train/onnx-engine.js';
+export { openLearner, learnerOn, type Learner, type LearnerOptions } from './train/learner.js';
+export { accumulateStep, lossAndGradients, type RowGather, type StepOptions } from './train/step.js';
 export { openTrainingStream } from './data/stream.js';
 export type { Triple, TrainingBatch } from './data/triple.js';
 export { readBeir, type BeirSet } from './data/beir.js';
@@ -62,7 +66,7 @@ export async function modelFromFolder(folder: ModelFolder): Promise<SentenceMode
 /** Train with a recipe: a file (YAML or JSON), or an object with the same keys (defaults fill the rest). */
 export async function train(recipe: string | RecipeInput | Recipe, opts: TrainOptions = {}): Promise<TrainResult> {
   const resolved = typeof recipe === 'string' ? loadRecipe(recipe) : resolveRecipe(recipe);
-  await initBackend();
+  if (resolveEngine(resolved.train.engine) === 'tfjs') await initBackend();
   return trainRecipe(resolved, opts);
 }
 

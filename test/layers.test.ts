@@ -1,6 +1,7 @@
 // Imports point one way: cli on top, then the commands' libraries (train, export, mine), then what
-// they compute with (engine, eval, data, losses, model), then what everything may use (onnx's graph
-// builder, errors, progress). A file may import its own unit and the units listed for it, nothing
+// they compute with (graphs, eval, data, losses, model; tfjs, the optional training backend, which
+// only train and export's check may use), then what everything may use (onnx's graph builder,
+// errors, progress). A file may import its own unit and the units listed for it, nothing
 // above; a new top-level unit fails here until it is given its place.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,13 +21,15 @@ const ALLOWED: Record<string, string[]> = {
   losses: [...BASE, 'model'],
   data: [...BASE, 'model'],
   eval: [...BASE, 'data', 'model'],
-  engine: [...BASE, 'losses', 'model'],
-  export: [...BASE, 'engine', 'model'],
-  mine: [...BASE, 'data', 'eval', 'engine', 'model'],
-  train: [...BASE, 'data', 'eval', 'engine', 'losses', 'model'],
-  cli: [...BASE, 'train', 'export', 'mine', 'data', 'eval', 'engine', 'losses', 'model'],
+  graphs: [...BASE, 'losses', 'model'],
+  tfjs: [...BASE, 'model'],
+  export: [...BASE, 'graphs', 'model', 'tfjs'],
+  mine: [...BASE, 'data', 'eval', 'graphs', 'model'],
+  train: [...BASE, 'data', 'eval', 'graphs', 'losses', 'model', 'tfjs'],
+  // cli selects the tfjs backend for train (--backend) and export's check.
+  cli: [...BASE, 'train', 'export', 'mine', 'data', 'eval', 'graphs', 'losses', 'model', 'tfjs'],
   // The library's public entry re-exports from every layer, cli's data check included.
-  'index.ts': [...BASE, 'cli', 'train', 'export', 'mine', 'data', 'eval', 'engine', 'losses', 'model'],
+  'index.ts': [...BASE, 'cli', 'train', 'export', 'mine', 'data', 'eval', 'graphs', 'losses', 'model', 'tfjs'],
 };
 
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(?\s*)'(\.{1,2}\/[^']+)'/g;
@@ -83,9 +86,16 @@ describe('import layers', () => {
     expect(crossings('train/trainer.ts', "import { progress } from '../cli/progress.js';", ALLOWED)).toEqual([
       "src/train/trainer.ts imports ../cli/progress.js (train -> cli)",
     ]);
-    expect(crossings('engine/onnx/shapes.ts', "const m = await import('../../export/export.js');", ALLOWED)).toHaveLength(1);
+    expect(crossings('graphs/training/train-step.ts', "const m = await import('../../export/export.js');", ALLOWED)).toHaveLength(1);
     expect(crossings('data/stream.ts', "export type { Recipe } from '../train/recipe.js';", ALLOWED)).toHaveLength(1);
-    expect(crossings('engine/onnx/shapes.ts', "import { node } from '../../onnx/graph-builder.js';", ALLOWED)).toEqual([]);
+    expect(crossings('graphs/training/train-step.ts', "import { node } from '../../onnx/graph-builder.js';", ALLOWED)).toEqual([]);
     expect(crossings('train/trainer.ts', "import { x } from './recipe.js';", ALLOWED)).toEqual([]);
+    // onnx (builder, autodiff, VJPs) is neutral: it depends on nothing else of ours.
+    expect(crossings('onnx/autodiff.ts', "import { buildEncoderGraph } from '../graphs/encoder-graph.js';", ALLOWED)).toHaveLength(1);
+    // tfjs is a unit of its own: train may use it, model, onnx and data may not.
+    expect(crossings('train/learner.ts', "import { openTfjsEngine } from '../tfjs/tfjs-engine.js';", ALLOWED)).toEqual([]);
+    for (const f of ['model/folder.ts', 'onnx/graph-builder.ts', 'data/stream.ts', 'graphs/encoder-graph.ts']) {
+      expect(crossings(f, "import { modelFromFolder } from '../tfjs/model.js';", ALLOWED), f).toHaveLength(1);
+    }
   });
 });

@@ -7,7 +7,7 @@ import { normParameterNames } from '../../src/model/config.js';
 import type { CrossEncoderFolder } from '../../src/model/cross-encoder-folder.js';
 import type { PairTokenizer } from '../../src/model/pair-tokenizer.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
-import { ADAMW_DEFAULTS } from '../../src/train/adamw.js';
+import { ADAMW_DEFAULTS } from '../../src/train/host-optim.js';
 import { hostAdamwStep, zeroMoments } from '../../src/train/host-optim.js';
 import { lrAt } from '../../src/train/schedule.js';
 import { epochPairs, type TrainRecord } from './pairs.js';

@@ -6,8 +6,8 @@
 //
 // Forward outputs: logits [batch, 1]. Backward inputs: the forward's plus d_logits [batch, 1];
 // outputs d_<HF name> per weight, in the layout it is fed.
-import { buildCrossEncoderGraph } from '../../src/engine/cross-encoder-graph.js';
-import { appendBackward, pruneDeadNodes } from '../../src/engine/onnx/autodiff.js';
+import { buildCrossEncoderGraph } from '../../src/graphs/cross-encoder-graph.js';
+import { appendBackward, pruneDeadNodes } from '../../src/onnx/autodiff.js';
 import type { CrossEncoderFolder } from '../../src/model/cross-encoder-folder.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
 import { addInput, addOutput, type Graph, node } from '../../src/onnx/graph-builder.js';

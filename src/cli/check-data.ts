@@ -4,6 +4,7 @@
 import { openTrainingStream } from '../data/stream.js';
 import { resolveModel } from '../model/hub.js';
 import type { Recipe } from '../train/recipe.js';
+import { streamRun } from '../train/stream-run.js';
 
 export interface CheckDataSummary {
   records: number;
@@ -16,7 +17,7 @@ export interface CheckDataSummary {
 export async function checkData(recipe: Recipe): Promise<CheckDataSummary> {
   // one epoch, whatever the recipe trains for
   const once: Recipe = { ...recipe, model: { ...recipe.model, path: await resolveModel(recipe.model.path) }, train: { ...recipe.train, epochs: 1, max_steps: null } };
-  const stream = openTrainingStream(once, { rejects: null });
+  const stream = openTrainingStream(once.data, streamRun(once, { rejects: null }));
   const started = performance.now();
   let batches = 0;
   let triples = 0;

@@ -73,14 +73,14 @@ export async function runMiningDemo(outputDir: string, opts: MiningDemoOptions =
   console.log(`    ${mined.rows_written} rows, ${mined.pairs_scored} pairs scored by the cross-encoder -> ${rel(minedFile)}`);
 
   console.log(`2/4 evaluating ${rel(model)} on ${rel(evalData)}`);
-  const before = await evalCommand({ model, data: evalData, split: 'test', engine: 'onnx', batchSize: 64 });
+  const before = await evalCommand({ model, data: evalData, split: 'test', batchSize: 64 });
   console.log(`    ndcg@10 ${before['ndcg@10'].toFixed(4)}`);
 
   console.log(`3/4 training with ${rel(RECIPE)} (${recipe.loss.name}, batch ${recipe.train.batch_size}, ${recipe.train.max_steps} steps)`);
   const run = await train(recipe, { overwriteOutputDir: true });
 
   console.log(`4/4 evaluating ${run.finalDir}`);
-  const after = await evalCommand({ model: run.finalDir, data: evalData, split: 'test', engine: 'onnx', batchSize: 64 });
+  const after = await evalCommand({ model: run.finalDir, data: evalData, split: 'test', batchSize: 64 });
   console.log(`    ndcg@10 ${after['ndcg@10'].toFixed(4)}`);
 
   console.log('\nsummary');

@@ -56,7 +56,7 @@ export async function runDemo(outputDir: string): Promise<{ before: number; afte
   const evalData = recipe.eval!.data;
   const t0 = Date.now();
   console.log(`1/4 evaluating ${path.relative(process.cwd(), recipe.model.path)} on ${path.relative(process.cwd(), evalData)}`);
-  const before = await evalCommand({ model: recipe.model.path, data: evalData, split: 'test', engine: 'onnx', batchSize: 64 });
+  const before = await evalCommand({ model: recipe.model.path, data: evalData, split: 'test', batchSize: 64 });
   console.log(`    ndcg@10 ${before['ndcg@10'].toFixed(4)}`);
 
   console.log(`2/4 training with ${path.relative(process.cwd(), RECIPE)} (${recipe.loss.name}, batch ${recipe.train.batch_size}, ${recipe.train.max_steps} steps)`);
@@ -64,7 +64,7 @@ export async function runDemo(outputDir: string): Promise<{ before: number; afte
   const run = await train(recipe, { overwriteOutputDir: true });
 
   console.log(`3/4 evaluating ${run.finalDir}`);
-  const after = await evalCommand({ model: run.finalDir, data: evalData, split: 'test', engine: 'onnx', batchSize: 64 });
+  const after = await evalCommand({ model: run.finalDir, data: evalData, split: 'test', batchSize: 64 });
   console.log(`    ndcg@10 ${after['ndcg@10'].toFixed(4)}`);
 
   const onnxDir = path.join(outputDir, 'onnx-model');

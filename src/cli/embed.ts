@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { loadModel } from '../model/model.js';
+import { loadOnnxModel } from '../graphs/onnx-encoder.js';
 import { progress } from '../progress.js';
 
 export const INPUT_FORMATS = ['auto', 'jsonl', 'text'] as const;
@@ -15,7 +15,6 @@ export interface EmbedArgs {
   model: string;
   input: string;
   output: string;
-  engine: 'tfjs' | 'onnx';
   batchSize: number;
   promptName?: string;
   /** A literal prompt (sentence-transformers' `prompt=`), instead of promptName. */
@@ -161,15 +160,11 @@ export async function embedFile(args: EmbedArgs): Promise<number> {
   let embeddings: Float32Array[];
   const bar = progress('embed');
   const onProgress = (done: number, total: number) => bar.update(done, total);
-  if (args.engine === 'onnx') {
-    const { loadOnnxModel } = await import('../engine/onnx-encoder.js');
-    const m = await loadOnnxModel(args.model);
+  const m = await loadOnnxModel(args.model);
+  try {
     embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName, prompt: args.prompt, onProgress });
+  } finally {
     await m.release();
-  } else {
-    const m = await loadModel(args.model);
-    embeddings = await m.encode(texts, { batchSize: args.batchSize, promptName: args.promptName, prompt: args.prompt, onProgress });
-    m.dispose();
   }
   bar.done();
   writeEmbeddings(args.output, embeddings);

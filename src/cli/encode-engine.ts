@@ -1,9 +1,17 @@
-// Which engine `embed` and `eval` run when --engine is auto (the default): onnx for every
-// architecture, the graph built in memory from the model folder (all cores, no export needed);
-// tfjs only when --engine tfjs asks for it.
-export const ENCODE_ENGINE_CHOICES = ['auto', 'tfjs', 'onnx'] as const;
-export type EncodeEngineChoice = (typeof ENCODE_ENGINE_CHOICES)[number];
+// `embed` and `eval` always run the encoder on onnxruntime, the graph built in memory from the model
+// folder (all cores, no export needed). Their old --engine and --backend flags are kept as
+// deprecated aliases: --engine auto|onnx says so in a line, --engine tfjs is refused with the way
+// out, and --backend (a tfjs training setting) says it does nothing here.
 
-export function resolveEncodeEngine(choice: EncodeEngineChoice): 'tfjs' | 'onnx' {
-  return choice === 'auto' ? 'onnx' : choice;
+/** The notice for a deprecated flag given to embed or eval, or an error for --engine tfjs. */
+export function encodeFlagNotices(command: string, flags: { engine?: string; backend?: string }): string[] {
+  const out: string[] = [];
+  if (flags.engine !== undefined) {
+    if (flags.engine !== 'auto' && flags.engine !== 'onnx') {
+      throw new Error(`${command} --engine ${flags.engine}: ${command} runs on onnxruntime only (tfjs is a training backend: train --engine tfjs); drop --engine`);
+    }
+    out.push(`densetrain: --engine is deprecated for ${command} (it always runs on onnxruntime); drop it`);
+  }
+  if (flags.backend !== undefined) out.push(`densetrain: --backend sets the tfjs training backend; ${command} runs on onnxruntime and does not use it`);
+  return out;
 }

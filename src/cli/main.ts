@@ -2,9 +2,9 @@
 // or an error: the plain flags of each command are declared below, and train/check-data read the
 // other `--section.key VALUE` flags as recipe overrides, which the recipe schema checks.
 import yargs, { type Options } from 'yargs';
-import { BACKEND_CHOICES, describeBackend, initBackend } from '../engine/backend.js';
-import { ENGINE_CHOICES } from '../train/engine.js';
-import { ENCODE_ENGINE_CHOICES, resolveEncodeEngine } from './encode-engine.js';
+import { BACKEND_CHOICES, describeBackend, initBackend } from '../tfjs/backend.js';
+import { ENGINE_CHOICES, resolveEngine } from '../train/engine.js';
+import { encodeFlagNotices } from './encode-engine.js';
 import { embedFile, INPUT_FORMATS } from './embed.js';
 import { scoreFile } from './score.js';
 import { DEFAULT_DEMO_OUTPUT, runDemo } from './demo.js';
@@ -40,18 +40,19 @@ const BACKEND_OPTION = {
   },
 } as const satisfies Record<string, Options>;
 
-const ENCODE_ENGINE = {
-  choices: ENCODE_ENGINE_CHOICES, default: 'auto' as const,
-  describe: 'inference engine: auto or onnx (onnxruntime on all cores; the graph is built from the folder\'s weights, no export needed), or tfjs',
-};
+// embed and eval run on onnxruntime (all cores; the graph is built from the folder's weights, no
+// export needed): their --engine and --backend are deprecated aliases (encode-engine.ts).
+const ENCODE_DEPRECATED = {
+  engine: { type: 'string', requiresArg: true, describe: 'deprecated: always onnx (onnxruntime); auto and onnx are accepted with a notice' },
+  backend: { type: 'string', requiresArg: true, describe: 'deprecated: a tfjs training setting, not used here' },
+} as const satisfies Record<string, Options>;
 
 const EMBED_OPTIONS = {
-  ...BACKEND_OPTION,
+  ...ENCODE_DEPRECATED,
   model: { type: 'string', demandOption: true, describe: 'model folder (sentence-transformers or Hugging Face) or Hugging Face Hub id ORG/NAME[@revision]' },
   input: { type: 'string', demandOption: true, describe: 'input file (.gz too): JSONL objects with a "text" field, or plain text, one text per line' },
   'input-format': { choices: INPUT_FORMATS, default: 'auto' as const, describe: 'auto: JSONL when every non-empty line is a JSON object (always for .jsonl), plain text when none is' },
   output: { type: 'string', demandOption: true, describe: 'output JSONL, one {"embedding": [...]} per input line (not the input file)' },
-  engine: ENCODE_ENGINE,
   'batch-size': { requiresArg: true, default: 32, coerce: intAtLeast('batch-size', 1), describe: 'texts per forward pass (integer >= 1)' },
   'prompt-name': { type: 'string', describe: 'a prompt of config_sentence_transformers.json (e.g. query), else its default' },
   prompt: { type: 'string', describe: 'a text to prepend to every input (encode(prompt=...))' },
@@ -78,11 +79,10 @@ const EXPORT_OPTIONS = {
 } as const satisfies Record<string, Options>;
 
 const EVAL_OPTIONS = {
-  ...BACKEND_OPTION,
+  ...ENCODE_DEPRECATED,
   model: { type: 'string', demandOption: true, describe: 'model folder or Hugging Face Hub id ORG/NAME[@revision]' },
   data: { type: 'string', demandOption: true, describe: 'BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv' },
   split: { type: 'string', default: 'test', describe: 'which qrels/<split>.tsv to score' },
-  engine: ENCODE_ENGINE,
   'batch-size': { requiresArg: true, default: 64, coerce: intAtLeast('batch-size', 1), describe: 'texts per forward pass (integer >= 1)' },
   output: { type: 'string', describe: 'also write the metrics as JSON to this file' },
   'st-names': { type: 'boolean', default: false, describe: "name the metrics as sentence-transformers does (cosine_ndcg@10, cosine_precision@1, ...)" },
@@ -222,12 +222,11 @@ export async function main(argv: string[]): Promise<number> {
       'Embed texts with a model folder (JSONL `text` field, or one text per line) into JSONL',
       (y) => y.options(EMBED_OPTIONS),
       async (a) => {
+        for (const line of encodeFlagNotices('embed', a)) console.error(line);
         const model = await resolveModel(a.model); // a Hub id is downloaded before its config is read
-        const engine = resolveEncodeEngine(a.engine);
-        if (engine === 'tfjs') await startBackend(a.backend);
-        else console.log('densetrain: onnxruntime-node on CPU');
+        console.log('densetrain: onnxruntime-node on CPU');
         const n = await embedFile({
-          model, input: a.input, output: a.output, engine, batchSize: a['batch-size'],
+          model, input: a.input, output: a.output, batchSize: a['batch-size'],
           promptName: a['prompt-name'], prompt: a.prompt, inputFormat: a['input-format'],
         });
         console.log(`embedded ${n} texts -> ${a.output}`);
@@ -252,8 +251,8 @@ export async function main(argv: string[]): Promise<number> {
         if (a.engine) overrides['train.engine'] = a.engine;
         const recipe = loadRecipe(a.recipe, overrides);
         setInterruptNote(() => trainInterruptNote(recipe.train.output_dir));
-        // The trainer's first line names the engine and what runs it (the tfjs backend or onnxruntime's provider).
-        await initBackend(a.backend);
+        // The trainer's first line names the engine and what runs it; tfjs (and its --backend) is loaded for a tfjs run only.
+        if (resolveEngine(recipe.train.engine) === 'tfjs') await initBackend(a.backend);
         const r = await train(recipe, a.overwrite_output_dir ? { overwriteOutputDir: true } : {});
         console.log(`trained ${r.steps} steps -> ${r.finalDir}` + (r.lastMetrics ? ` (last loss ${r.lastMetrics.loss.toFixed(4)})` : ''));
       },
@@ -269,7 +268,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'export',
-      'Export a model folder to ONNX (DIR/onnx/model.onnx next to the model files), checked against the tfjs encoder',
+      'Export a model folder to ONNX (DIR/onnx/model.onnx next to the model files), checked against an independent encoder (tfjs for bert and xlm-roberta, else the graph built in memory)',
       (y) => y.options(EXPORT_OPTIONS),
       async (a) => {
         await startBackend(a.backend);
@@ -283,11 +282,10 @@ export async function main(argv: string[]): Promise<number> {
       'Retrieval metrics on a BEIR folder (exact cosine search), as sentence-transformers InformationRetrievalEvaluator',
       (y) => y.options(EVAL_OPTIONS),
       async (a) => {
+        for (const line of encodeFlagNotices('eval', a)) console.error(line);
         const model = await resolveModel(a.model);
-        const engine = resolveEncodeEngine(a.engine);
-        if (engine === 'tfjs') await startBackend(a.backend);
-        else console.log('densetrain: onnxruntime-node on CPU');
-        const metrics = await evalCommand({ model, data: a.data, split: a.split, engine, batchSize: a['batch-size'], output: a.output, stNames: a['st-names'] });
+        console.log('densetrain: onnxruntime-node on CPU');
+        const metrics = await evalCommand({ model, data: a.data, split: a.split, batchSize: a['batch-size'], output: a.output, stNames: a['st-names'] });
         console.log(JSON.stringify(metrics));
       },
     )

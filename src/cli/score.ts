@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readJsonl } from '../data/jsonl.js';
 import { describeLocation } from '../data/reader.js';
-import { type CrossEncoder, loadCrossEncoder } from '../engine/cross-encoder.js';
+import { type CrossEncoder, loadCrossEncoder } from '../graphs/cross-encoder.js';
 import { progress } from '../progress.js';
 
 export interface ScoreArgs {

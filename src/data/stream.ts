@@ -6,7 +6,6 @@ import path from 'node:path';
 import { makeBatcher, type BatcherState, type GroupedBatch } from './batching.js';
 import { type DataConfig, dataConfigProblems, requiredFields } from './config.js';
 import { compileMapping } from './mapping.js';
-import { describeModelFolder } from '../model/folder.js';
 import { makeRecordReader, type ReadState, type RecordStats } from './records.js';
 import { openRejectLog, type RejectLog } from './rejects.js';
 import { makeRng, seedRng, type RngState } from './rng.js';
@@ -43,18 +42,21 @@ export interface TrainingStream<B> {
 export interface StreamOptions {
   resume?: PipelineState;
   tokenize?: boolean;
-  /** Where skipped records are logged: default output_dir/rejected.jsonl; null: nowhere (they are still counted). */
-  rejects?: string | null;
-  /** The tokenizer's folder and max length (default: the recipe's model); a resumed run uses its checkpoint's. */
-  tokenizer?: { dir: string; maxSeqLength: number };
 }
 
-/** The parts of a recipe the stream reads (train's Recipe fits it), so data does not import train. */
-export interface StreamRecipe {
-  model: { path: string; max_seq_length?: number };
-  data: DataConfig;
-  loss: { name: string };
-  train: { batch_size: number; max_steps: number | null; epochs: number; seed: number; output_dir: string };
+/** The few scalars the stream reads besides the data config, passed explicitly by its caller. */
+export interface StreamRun {
+  /** The loss's name: which fields a record needs (e.g. teacher scores for margin_mse). */
+  loss: string;
+  batchSize: number;
+  /** Seeds the file order, sampling and shuffling of every epoch. */
+  seed: number;
+  /** Epochs to read; null: endless (a run bounded by steps). */
+  epochs: number | null;
+  /** Where skipped records are logged; null: nowhere (they are still counted). */
+  rejects: string | null;
+  /** The tokenizer's folder and max length, asked only when the stream tokenizes. */
+  tokenizer: () => { dir: string; maxSeqLength: number };
 }
 
 // RNG streams, each reseeded from (seed, epoch, stream) at the start of every epoch.
@@ -63,11 +65,10 @@ const PICK = 2;
 const SAMPLE = 3;
 const SHUFFLE = 4;
 
-export function openTrainingStream(recipe: StreamRecipe, opts: StreamOptions & { tokenize: false }): TrainingStream<TripleBatch>;
-export function openTrainingStream(recipe: StreamRecipe, opts?: StreamOptions & { tokenize?: true }): TrainingStream<TrainingBatch>;
-export function openTrainingStream(recipe: StreamRecipe, opts: StreamOptions = {}): TrainingStream<TripleBatch | TrainingBatch> {
-  const data = recipe.data;
-  const problems = dataConfigProblems(data, recipe.loss.name);
+export function openTrainingStream(data: DataConfig, run: StreamRun, opts: StreamOptions & { tokenize: false }): TrainingStream<TripleBatch>;
+export function openTrainingStream(data: DataConfig, run: StreamRun, opts?: StreamOptions & { tokenize?: true }): TrainingStream<TrainingBatch>;
+export function openTrainingStream(data: DataConfig, run: StreamRun, opts: StreamOptions = {}): TrainingStream<TripleBatch | TrainingBatch> {
+  const problems = dataConfigProblems(data, run.loss);
   if (problems.length > 0) throw new Error(`recipe: ${problems.join('; ')}`);
   const sources = listSources(data.train);
   if (sources.some((s) => s.kind === 'beir')) {
@@ -81,13 +82,13 @@ export function openTrainingStream(recipe: StreamRecipe, opts: StreamOptions = {
     if (problem) throw new Error(`cannot resume: data.train ${problem}`);
   }
 
-  const required = requiredFields(data, recipe.loss.name);
+  const required = requiredFields(data, run.loss);
   const mapping = compileMapping(data.columns, required);
   const beirColumns = { ...data.columns, query: 'query', positive: 'positive', negatives: null, positive_score: null, negative_scores: null };
   if (data.columns.language !== '$file') beirColumns.language = null;
   const beirMapping = compileMapping(beirColumns, required);
   // A checkpoint from before rejection counting (no `rejections`) keeps the whole log.
-  const rejectsFile = opts.rejects === undefined ? path.join(recipe.train.output_dir, 'rejected.jsonl') : opts.rejects;
+  const rejectsFile = run.rejects;
   const log = rejectsFile === null ? null : openRejectLog(rejectsFile, opts.resume ? (opts.resume.stats.rejections ?? Infinity) : undefined);
   // Every epoch reads the same files and meets the same bad records: they are logged in the first
   // only, so each appears once however many epochs the read-ahead runs through.
@@ -98,9 +99,9 @@ export function openTrainingStream(recipe: StreamRecipe, opts: StreamOptions = {
     },
     close: () => log?.close(),
   };
-  const seed = recipe.train.seed;
-  const endless = recipe.train.max_steps !== null;
-  const batchSize = recipe.train.batch_size;
+  const seed = run.seed;
+  const endless = run.epochs === null;
+  const batchSize = run.batchSize;
 
   const epochStart = (epoch: number): Pick<PipelineState, 'read' | 'rng' | 'epochBatches'> => {
     const order = sources.map((_, i) => i);
@@ -145,7 +146,7 @@ export function openTrainingStream(recipe: StreamRecipe, opts: StreamOptions = {
     if (s.epochBatches + s.ready.length === 0 && endless)
       throw new Error(`data.train yields no batch (${s.stats.records} good records, ${s.stats.skipped} skipped${s.stats.skipped > 0 && rejectsFile ? `; see ${rejectsFile}` : ''})`);
     s.epoch++;
-    if (!endless && s.epoch >= recipe.train.epochs) {
+    if (run.epochs !== null && s.epoch >= run.epochs) {
       s.done = true;
       return;
     }
@@ -172,8 +173,7 @@ export function openTrainingStream(recipe: StreamRecipe, opts: StreamOptions = {
   };
 
   // The model is read only to tokenize: counting steps needs no model (and model.path may be a Hub id).
-  const tok = () => opts.tokenizer ?? { dir: recipe.model.path, maxSeqLength: recipe.model.max_seq_length ?? describeModelFolder(recipe.model.path).maxSeqLength };
-  const pool = opts.tokenize === false ? null : ((t) => openTokenizerPool(t.dir, t.maxSeqLength, data.tokenize_workers))(tok());
+  const pool = opts.tokenize === false ? null : ((t) => openTokenizerPool(t.dir, t.maxSeqLength, data.tokenize_workers))(run.tokenizer());
   const tokenized = async (b: TripleBatch): Promise<TripleBatch | TrainingBatch> => {
     if (!pool) return b;
     const columns = [b.triples.map((t) => t.query), b.triples.map((t) => t.positive)];

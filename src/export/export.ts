@@ -5,12 +5,12 @@
 // touched), so a failure at any step leaves nothing that looks like an export.
 import fs from 'node:fs';
 import path from 'node:path';
-import { openOnnxEncoder } from '../engine/onnx-encoder.js';
+import { openOnnxEncoder } from '../graphs/onnx-encoder.js';
 import { TFJS_ARCHITECTURES } from '../model/config.js';
 import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { writeModelFiles } from '../model/save.js';
 import { loadTokenizer } from '../model/tokenizer.js';
-import { buildEncoderGraph } from '../engine/encoder-graph.js';
+import { buildEncoderGraph } from '../graphs/encoder-graph.js';
 import { DEFAULT_OPSET, SUPPORTED_OPSETS, type WriteOptions, writeOnnxModel } from '../onnx/onnx-file.js';
 import { checkExportTarget, exportEntries, landExport } from './output-folder.js';
 import { maxDiffVsInMemoryGraph, maxDiffVsTfjs, SAMPLE_TEXTS } from './parity.js';

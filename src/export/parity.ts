@@ -1,12 +1,11 @@
-// The check after export: the ONNX model under onnxruntime-node against the tfjs encoder, on sample
-// texts batched together (so padding, truncation and every pooling path are exercised).
-import * as tf from '@tensorflow/tfjs';
-import { type Int64Batch, openOnnxEncoder } from '../engine/onnx-encoder.js';
-import { encoderForward } from '../model/encoder.js';
+// The check after export: the written ONNX file under onnxruntime-node against an independent
+// encoder, on sample texts batched together (so padding, truncation and every pooling path are
+// exercised): the tfjs encoder for BERT and XLM-R (loaded only then), else the same graph built in
+// memory (which checks the file, the graph being checked by the tests against sentence-transformers).
+import { type Int64Batch, openOnnxEncoder } from '../graphs/onnx-encoder.js';
 import type { ModelFolder } from '../model/folder.js';
-import { modelFromFolder, type SentenceModel } from '../model/model.js';
-import { loadTokenizer, type TokenBatch } from '../model/tokenizer.js';
-import { buildEncoderGraph } from '../engine/encoder-graph.js';
+import { loadTokenizer } from '../model/tokenizer.js';
+import { buildEncoderGraph } from '../graphs/encoder-graph.js';
 import { DEFAULT_OPSET, encodeOnnxModel } from '../onnx/onnx-file.js';
 
 const LONG = 'Dense retrieval encodes a query and each passage into vectors and ranks passages by cosine similarity. ';
@@ -37,27 +36,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   return Number.isNaN(m) ? Infinity : m;
 }
 
-/** The tfjs encoder's last_hidden_state (flat) and sentence embeddings (flat) of one token batch. */
-async function tfjsOutputs(folder: ModelFolder, batch: TokenBatch): Promise<{ hidden: Float32Array; sentence: Float32Array }> {
-  let model: SentenceModel | undefined;
-  try {
-    model = modelFromFolder(folder);
-    const [h, e] = tf.tidy(() => {
-      const hidden = encoderForward(model!.params, folder.config, batch);
-      return [hidden, model!.embed(batch)];
-    });
-    const [hidden, sentence] = (await Promise.all([h.data(), e.data()])) as Float32Array[];
-    tf.dispose([h, e]);
-    return { hidden, sentence };
-  } catch (e) {
-    // The wasm backend addresses at most 4 GiB: models near 2 GB of weights do not fit with activations.
-    throw new Error(`${folder.dir}: the tfjs encoder could not run the check on the ${tf.getBackend()} backend (${(e as Error).message}); ` +
-      'a native backend (--backend tensorflow, with @tensorflow/tfjs-node installed) has no such memory limit');
-  } finally {
-    model?.dispose();
-  }
-}
-
 /**
  * Largest |onnx - tfjs| over last_hidden_state and sentence_embedding of `texts`, batched together.
  * Runs the tfjs encoder on the current tfjs backend.
@@ -65,7 +43,8 @@ async function tfjsOutputs(folder: ModelFolder, batch: TokenBatch): Promise<{ hi
 export async function maxDiffVsTfjs(folder: ModelFolder, onnxPath: string, texts: string[] = SAMPLE_TEXTS): Promise<number> {
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   const batch = tokenizer.encodeBatch(texts);
-  const tfjs = await tfjsOutputs(folder, batch);
+  const { encoderOutputs } = await import('../tfjs/encoder-outputs.js');
+  const tfjs = await encoderOutputs(folder, batch);
   const onnxModel = await openOnnxEncoder(onnxPath, tokenizer, folder, folder.dir);
   try {
     const b: Int64Batch = { inputIds: toInt64(batch.inputIds), attentionMask: toInt64(batch.attentionMask), batchSize: batch.batchSize, seqLen: batch.seqLen };

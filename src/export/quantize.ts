@@ -3,7 +3,7 @@
 // onnxruntime fuses DynamicQuantizeLinear → MatMulInteger → Cast → Mul into one int8 GEMM.
 // Embedding tables, LayerNorm and attention stay float32.
 import type { HostTensor } from '../model/safetensors.js';
-import type { Linear } from '../engine/encoder-graph.js';
+import type { Linear } from '../graphs/encoder-graph.js';
 import { addInitializer, node, nodeN, onnx } from '../onnx/graph-builder.js';
 
 /**

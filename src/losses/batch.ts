@@ -1,5 +1,4 @@
 // What a loss consumes: the tokenized columns of one training batch.
-import type { Dropout } from '../model/encoder.js';
 import type { TokenBatch } from '../model/tokenizer.js';
 
 export interface LossBatch {
@@ -55,9 +54,4 @@ export function padRows(b: TokenBatch, seqLen: number, padId: number): TokenBatc
     seqLen,
     ...(b.promptLength ? { promptLength: b.promptLength } : {}),
   };
-}
-
-/** Dropout for column `column` of a step (its rows from `firstRow` on): one seed per column, so any mini-batching draws the same masks. */
-export function columnDropout(stepSeed: number | undefined, column: number, firstRow = 0): Dropout | undefined {
-  return stepSeed === undefined ? undefined : { seed: stepSeed * 7919 + column * 104729, firstRow };
 }

@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeRng, seedRng } from '../data/rng.js';
-import type { CrossEncoder } from '../engine/cross-encoder.js';
-import type { OnnxEncoder } from '../engine/onnx-encoder.js';
+import type { CrossEncoder } from '../graphs/cross-encoder.js';
+import type { OnnxEncoder } from '../graphs/onnx-encoder.js';
 import { describeModelFolder } from '../model/folder.js';
 import { Bm25Builder, type Bm25Index } from './bm25.js';
 import { dotRow, embedCorpus, unit, type EmbeddingMatrix } from './dense.js';
@@ -113,11 +113,11 @@ async function mineWith(o: MineOptions, corpus: TextStore, log: (line: string) =
     log(`densetrain mine: onnxruntime-node on CPU, ${os.availableParallelism()} threads; ${o.firstStage} first stage` +
       `${o.crossEncoder ? `, cross-encoder ${o.crossEncoder}` : ''}${needBi ? `, bi-encoder ${o.model}` : ''}`);
     if (needBi) {
-      const { loadOnnxModel } = await import('../engine/onnx-encoder.js');
+      const { loadOnnxModel } = await import('../graphs/onnx-encoder.js');
       encoder = await loadOnnxModel(o.model);
     } else describeModelFolder(o.model); // checked even when BM25 and the cross-encoder do all the work
     if (o.crossEncoder) {
-      const { loadCrossEncoder } = await import('../engine/cross-encoder.js');
+      const { loadCrossEncoder } = await import('../graphs/cross-encoder.js');
       ce = await loadCrossEncoder(o.crossEncoder);
     }
     // after the models load, so a wrong model folder leaves no output behind

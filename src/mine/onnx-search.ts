@@ -4,7 +4,7 @@
 // (searchDense in dense.ts, kept as the reference the tests compare with); the score matrix held
 // at a time is one query chunk x one block (256 x 32,768 floats: 32 MB).
 import type * as ort from 'onnxruntime-node';
-import { createSession } from '../engine/onnx-encoder.js';
+import { createSession } from '../graphs/onnx-encoder.js';
 import { addInput, addOutput, createGraph, nodeN } from '../onnx/graph-builder.js';
 import { DEFAULT_OPSET, encodeOnnxModel } from '../onnx/onnx-file.js';
 import { offer, ranked, topK } from '../eval/top-k.js';

@@ -1,6 +1,12 @@
 // sentence-transformers' encode loop, shared by the tfjs model and the ONNX engine: prepend the
 // prompt, tokenize, sort by length so each batch pads little, embed batch by batch, restore order.
+import type { PromptChoice } from './prompts.js';
 import type { TextTokenizer } from './tokenizer.js';
+
+export interface EncodeOptions extends PromptChoice {
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
 
 /**
  * Embeddings in input order; `embedRows` turns token-id rows into a row-major [rows, H] array.

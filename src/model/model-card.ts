@@ -159,7 +159,7 @@ function body(model: ModelFolder, info: ModelCardInfo): string[] {
     ...(t ? training(t) : []),
     '## Framework Versions',
     '',
-    ...versions().map(([k, v]) => `- ${k}: ${v}`),
+    ...versions(t?.engine).map(([k, v]) => `- ${k}: ${v}`),
     '',
   ];
   return lines;
@@ -269,9 +269,11 @@ function training(t: TrainingCardInfo): string[] {
   ];
 }
 
-function versions(): [string, string][] {
+/** The versions that computed the model: tfjs's only when it was the training engine. */
+function versions(engine?: string): [string, string][] {
   const out: [string, string][] = [['densetrain', densetrainVersion()], ['Node.js', process.versions.node]];
-  for (const p of ['onnxruntime-node', '@tensorflow/tfjs', '@huggingface/tokenizers']) {
+  const tfjs = engine?.startsWith('densetrain: engine tfjs') ? ['@tensorflow/tfjs'] : [];
+  for (const p of ['onnxruntime-node', ...tfjs, '@huggingface/tokenizers']) {
     const v = packageVersion(p);
     if (v) out.push([p, v]);
   }

@@ -2,13 +2,14 @@
 // counts the batches, with a progress line every few seconds so a long count is not silent.
 import { openTrainingStream } from '../data/stream.js';
 import type { Recipe } from './recipe.js';
+import { streamRun } from './stream-run.js';
 
 /** Optimizer steps in `recipe.train.epochs` epochs; an error when the data yields no batch. */
 /** `ranks`: MPI ranks, each taking one batch of every N (an optimizer step uses ranks x accumulation batches). */
 export async function countTotalSteps(recipe: Recipe, log: (line: string) => void, everyMs = 5000, ranks = 1): Promise<number> {
   if (recipe.train.max_steps) return recipe.train.max_steps;
   log(`counting the batches of ${recipe.train.epochs} epoch(s) for the learning-rate schedule (set train.max_steps to skip this pass)`);
-  const stream = openTrainingStream(recipe, { tokenize: false });
+  const stream = openTrainingStream(recipe.data, streamRun(recipe), { tokenize: false });
   let batches = 0;
   let last = performance.now();
   try {

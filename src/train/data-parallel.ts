@@ -2,7 +2,7 @@
 // the world size a checkpoint resumes with, and the cross-rank check that the ranks still agree.
 import zlib from 'node:zlib';
 import type { TrainingStream } from '../data/stream.js';
-import type { RowGather } from '../engine/onnx/train-step.js';
+import type { RowGather } from './step.js';
 import type { TrainingBatch } from '../data/triple.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { TrainerState } from './checkpoint.js';

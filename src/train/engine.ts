@@ -1,13 +1,12 @@
-// A training engine: where the encoder's forward and backward passes run and where the weights and
-// optimizer moments live. The trainer (trainer.ts) says what happens in order; an engine does the
-// arithmetic. Two exist: onnxruntime (onnx-engine.ts), which `auto` means, and tfjs (tfjs-engine.ts),
-// only when the recipe or --engine asks for it: installing tfjs-node must not silently switch a run
-// to another engine (with several times the memory).
-import type { LossBatch } from '../losses/batch.js';
-import type { EncodeOptions } from '../model/model.js';
+// A training engine: where the encoder's forward and backward passes run. It embeds token rows and
+// backpropagates given gradients of those embeddings into weight gradients; everything else of a
+// step is engine-neutral (step.ts: chunking, GradCache, the loss; learner.ts and host-optim.ts:
+// accumulation, clipping, AdamW on host arrays). Two exist: onnxruntime (onnx-engine.ts), which
+// `auto` means, and tfjs (src/tfjs/tfjs-engine.ts), only when the recipe or --engine asks for it: installing
+// tfjs-node must not silently switch a run to another engine (with several times the memory).
+import type { Dropout } from '../model/dropout-mask.js';
 import type { TensorMap } from '../model/safetensors.js';
-import type { AdamWConfig } from './adamw.js';
-import type { HostMoments } from './host-optim.js';
+import type { TokenBatch } from '../model/tokenizer.js';
 
 export type EngineName = 'tfjs' | 'onnx';
 export const ENGINE_CHOICES = ['auto', 'tfjs', 'onnx'] as const;
@@ -17,23 +16,24 @@ export interface TrainEngine {
   name: EngineName;
   /** The run's first line: engine, backend or execution provider, threads. */
   description: string;
-  /** Loss of one micro-batch; its gradients add to those gathered since the last update. `stepSeed` draws the dropout masks. */
-  accumulate(batch: LossBatch, stepSeed: number): Promise<number>;
-  /** Drop the gathered gradients (after a non-finite loss). */
-  discard(): void;
+  /** The embedding width H. */
+  hidden: number;
+  /** Sentence embeddings [rows, H] of a token batch with the current `weights`; with `dropout`, in training mode. */
+  embed(rows: TokenBatch, dropout?: Dropout): Promise<Float32Array>;
   /**
-   * Average the gathered gradients over `microBatches`, clip their global norm to `maxGradNorm`
-   * (null: no clipping) and take one AdamW step at `lr`. Returns the norm before clipping.
-   * `sumAcross` (data-parallel runs) first sums each gradient buffer over the ranks, in place;
-   * `microBatches` then counts every rank's.
+   * Adds d(Σ embed(rows, dropout) ⊙ dEmbeddings)/d(weight) to `grads`, for every weight
+   * (`dEmbeddings` [rows, H]). The same `dropout` as the forward pass draws the same masks.
    */
-  update(microBatches: number, lr: number, maxGradNorm: number | null, adam: AdamWConfig, sumAcross?: (grad: Float32Array) => void): number;
-  /** Embeddings in eval mode, as sentence-transformers' encode_query / encode_document. */
-  encodeAs(role: 'query' | 'document', texts: string[], opts?: EncodeOptions): Promise<Float32Array[]>;
-  /** Every weight of the folder (untrained ones such as the pooler included), Hugging Face layout. */
-  weights(): TensorMap;
-  /** AdamW's moments, Hugging Face layout (the checkpoint format both engines read). */
-  moments(): HostMoments;
+  backward(rows: TokenBatch, dEmbeddings: Float32Array, dropout?: Dropout): Promise<void>;
+  /** Trainable weights by Hugging Face name, in-out layout (Linear weights [in, out]); the optimizer updates them in place, then calls `weightsChanged`. */
+  weights: TensorMap;
+  /**
+   * Where `backward` adds the weight gradients, by name and layout as `weights`: the caller zeroes
+   * them, and may point them at other buffers of the same shapes (a micro-batch's own sums).
+   */
+  grads: TensorMap;
+  /** The host `weights` were updated: engines keeping their own copy (tfjs) take the new values. */
+  weightsChanged(): void;
   dispose(): Promise<void>;
 }
 

@@ -1,9 +1,34 @@
-// AdamW, global-norm clipping and gradient accumulation on host Float32Arrays, for engines whose
-// gradients come back to the host (onnx). Same math and order as the tfjs versions (adamw.ts,
-// clip.ts), so a checkpoint written by one engine resumes in the other; both round each stored
-// value to float32, so they agree to float32 rounding, not bit for bit.
+// The optimizer, once for every engine, on host Float32Arrays (engines give their gradients as host
+// arrays and train the host weights): gradient accumulation, global-norm clipping as
+// torch.nn.utils.clip_grad_norm_, and AdamW with torch.optim.AdamW's semantics (Loshchilov &
+// Hutter 2019, "Decoupled Weight Decay Regularization"): decay applied to the weights, not the
+// gradient; bias-corrected moments.
+//
+//   p ← p · (1 − lr·wd)                      (only where decay applies)
+//   m ← β1·m + (1 − β1)·g                    v ← β2·v + (1 − β2)·g²
+//   p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
 import type { TensorMap } from '../model/safetensors.js';
-import { type AdamWConfig, decays } from './adamw.js';
+
+export interface AdamWConfig {
+  betas: [number, number];
+  eps: number;
+  weightDecay: number;
+}
+
+export const ADAMW_DEFAULTS: AdamWConfig = { betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 };
+
+/** transformers' Trainer.get_decay_parameter_names: names (lower-cased) that never decay. */
+const NO_DECAY_PATTERNS = [/bias/, /layernorm/, /rmsnorm/, /(?:^|\.)norm(?:$|\.)/, /_norm(?:$|\.)/];
+
+/**
+ * As Hugging Face's Trainer (and so sentence-transformers): no decay on the parameters of
+ * normalisation layers, by module whatever their name (`normParams`: config.ts
+ * normParameterNames), nor on names matching its patterns (biases, "bias" anywhere included).
+ */
+export function decays(name: string, normParams: ReadonlySet<string>): boolean {
+  const lower = name.toLowerCase();
+  return !normParams.has(name) && !NO_DECAY_PATTERNS.some((p) => p.test(lower));
+}
 
 /** Optimizer moments by parameter name, in the layout of the parameters they belong to. */
 export interface HostMoments {
@@ -12,19 +37,21 @@ export interface HostMoments {
   v: TensorMap;
 }
 
-export function zeroMoments(params: TensorMap): HostMoments {
-  const zeros = () => new Map([...params].map(([n, p]) => [n, { shape: p.shape, data: new Float32Array(p.data.length) }]));
-  return { step: 0, m: zeros(), v: zeros() };
+/** Zeros in the shapes of `m`. */
+export function zerosLike(m: TensorMap): TensorMap {
+  return new Map([...m].map(([n, p]) => [n, { shape: p.shape, data: new Float32Array(p.data.length) }]));
 }
 
-/** acc += g, tensor by tensor (acc undefined: g becomes the accumulator). */
-export function addGradients(acc: TensorMap | undefined, g: TensorMap): TensorMap {
-  if (!acc) return g;
+export function zeroMoments(params: TensorMap): HostMoments {
+  return { step: 0, m: zerosLike(params), v: zerosLike(params) };
+}
+
+/** acc += g, tensor by tensor. */
+export function addGradients(acc: TensorMap, g: TensorMap): void {
   for (const [name, t] of g) {
     const a = acc.get(name)!.data;
     for (let i = 0; i < a.length; i++) a[i] += t.data[i];
   }
-  return acc;
 }
 
 export function scaleGradients(grads: TensorMap, factor: number): void {
@@ -44,7 +71,7 @@ export function hostClip(grads: TensorMap, norm: number, maxNorm: number): void 
   if (coef < 1) scaleGradients(grads, coef);
 }
 
-/** One AdamW update of every parameter in place (see adamw.ts for the math; `normParams` as for `decays`). */
+/** One AdamW update of every parameter in place (the math above; `normParams` as for `decays`). Values are stored as float32, the arithmetic in float64. */
 export function hostAdamwStep(params: TensorMap, grads: TensorMap, s: HostMoments, lr: number, cfg: AdamWConfig, normParams: ReadonlySet<string>): void {
   s.step += 1;
   const [b1, b2] = cfg.betas;

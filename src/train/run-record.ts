@@ -22,7 +22,9 @@ export interface RunEnvironment {
   os: { platform: string; release: string; arch: string };
 }
 
-const PACKAGES = ['onnxruntime-node', '@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', '@huggingface/tokenizers'];
+const PACKAGES = ['onnxruntime-node', '@huggingface/tokenizers'];
+/** Read only when tfjs is the run's engine: otherwise it computes nothing of the run. */
+const TFJS_PACKAGES = ['@tensorflow/tfjs', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 
 /** The engine fields come from the engine itself: its name and the first line it printed. */
 export function describeEnvironment(engine: { name: string; description: string }, recipe: Recipe, now = new Date()): RunEnvironment {
@@ -31,7 +33,7 @@ export function describeEnvironment(engine: { name: string; description: string 
     started: now.toISOString(),
     densetrain: densetrainVersion(),
     node: process.versions.node,
-    packages: Object.fromEntries(PACKAGES.map((p) => [p, packageVersion(p) ?? null])),
+    packages: Object.fromEntries([...PACKAGES, ...(engine.name === 'tfjs' ? TFJS_PACKAGES : [])].map((p) => [p, packageVersion(p) ?? null])),
     engine: {
       name: engine.name,
       description: engine.description,

@@ -11,29 +11,27 @@ import type { TrainingBatch } from '../data/triple.js';
 import { evaluateRetrieval } from '../eval/evaluate.js';
 import { writeBaseline, writeReport } from '../eval/report.js';
 import { weightShapes } from '../model/config.js';
-import { dropoutStepSeed } from '../model/dropout-mask.js';
 import { type ModelFolder, readModelFolder } from '../model/folder.js';
 import { withTrainingPrompts } from './training-prompts.js';
 import { resolveModel } from '../model/hub.js';
 import { saveModelFolder } from '../model/save.js';
-import { ADAMW_DEFAULTS } from './adamw.js';
 import { listCheckpoints, pruneCheckpoints, removeStaleTemps, readOptimizer, readTrainerState, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import { countTotalSteps } from './count-steps.js';
-import { resolveEngine, type TrainEngine } from './engine.js';
+import { resolveEngine } from './engine.js';
 import { guardWrite } from './fs-errors.js';
-import type { HostMoments } from './host-optim.js';
-import { openOnnxEngine } from './onnx-engine.js';
+import { ADAMW_DEFAULTS, type HostMoments } from './host-optim.js';
+import { type Learner, openLearner } from './learner.js';
 import { prepareOutputDir } from './output-dir.js';
 import type { Recipe } from './recipe.js';
 import { acquireRunLock } from './run-lock.js';
 import { checkRunOptions, runOptions } from './run-options.js';
 import { lrAt } from './schedule.js';
+import { streamRun } from './stream-run.js';
 import { type Communicator, rankLine, worldCommunicator } from './mpi.js';
 import { checkRanks, checkWorldSize, readRankBatch, rowGather } from './data-parallel.js';
 import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
 import { describeEnvironment, writeRunRecord } from './run-record.js';
 import { evalScalars, openTensorBoard, rowScalars } from './tensorboard.js';
-import { openTfjsEngine } from './tfjs-engine.js';
 import { progress, type Progress } from '../progress.js';
 
 export interface MetricsRow {
@@ -62,7 +60,7 @@ export interface TrainOptions {
   overwriteOutputDir?: boolean;
   /** The data-parallel communicator (default: MPI's world when launched by mpirun or srun, else one process). */
   comm?: Communicator;
-  /** onnx engine: sum gradients in blocks of this many rows, as N ranks of this many rows with gathered rows do (OnnxTrainOptions.blockRows). */
+  /** Sum gradients in blocks of this many rows, as N ranks of this many rows with gathered rows do (step.ts blockRows). */
   gradientBlockRows?: number;
 }
 
@@ -104,7 +102,7 @@ function warmupSteps(recipe: Recipe, total: number): number {
 }
 
 /** Retrieval metrics on the eval set, the embedding passes shown on `bar` (a big corpus takes minutes). */
-async function evaluate(engine: TrainEngine, set: BeirSet, bar: Progress): Promise<Record<string, number>> {
+async function evaluate(engine: Learner, set: BeirSet, bar: Progress): Promise<Record<string, number>> {
   const e = await evaluateRetrieval(set, (texts, role) =>
     engine.encodeAs(role, texts, { batchSize: 64, onProgress: (done, total) => bar.update(done, total, `embedding the eval ${role === 'query' ? 'queries' : 'corpus'}`) }));
   bar.done();
@@ -116,17 +114,22 @@ function evalLine(step: number, e: Record<string, number>): string {
 }
 
 /** The recipe's engine on a model folder, with optimizer moments when resuming. */
-function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, comm?: Communicator, blockRows?: number): Promise<TrainEngine> {
+function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, comm?: Communicator, blockRows?: number): Promise<Learner> {
   const ranks = comm?.size ?? 1;
   const name = resolveEngine(recipe.train.engine);
   if (ranks > 1 && name === 'tfjs') throw new Error(`train.engine: MPI needs the onnx engine (its gradients are host arrays to all-reduce); use --engine onnx`);
-  if (name === 'tfjs' && blockRows !== undefined) throw new Error(`gradientBlockRows is the onnx engine's (it orders the onnx engine's gradient sums); use --engine onnx`);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }
-  return name === 'tfjs'
-    ? openTfjsEngine(folder, recipe.loss, moments)
-    : openOnnxEngine(folder, recipe.loss, moments, { executionProvider: recipe.train.execution_provider, deviceId: ranks > 1 ? comm!.localRank : undefined, gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined, blockRows });
+  return openLearner(folder, {
+    engine: name,
+    loss: recipe.loss,
+    moments,
+    executionProvider: recipe.train.execution_provider,
+    deviceId: ranks > 1 ? comm!.localRank : undefined,
+    gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined,
+    blockRows,
+  });
 }
 
 /** [lossSum, triples] summed over ranks (float64: the sum one process would take). */
@@ -218,7 +221,7 @@ async function runLocked(recipe: Recipe, opts: TrainOptions, comm: Communicator)
     const warmup = warmupSteps(recipe, total);
     const adamCfg = { ...ADAMW_DEFAULTS, weightDecay: t.weight_decay };
     // The tokenizer is the checkpoint's when resuming: the base model.path may be gone by then.
-    stream = openTrainingStream(recipe, { resume: state.data_state as never, tokenizer: { dir: folder.dir, maxSeqLength: folder.maxSeqLength } });
+    stream = openTrainingStream(recipe.data, streamRun(recipe, { tokenizer: { dir: folder.dir, maxSeqLength: folder.maxSeqLength } }), { resume: state.data_state as never });
     const evals: Record<string, number>[] = [];
     let lastMetrics: MetricsRow | undefined;
     const bar = progress('train', sink);
@@ -250,9 +253,9 @@ async function runLocked(recipe: Recipe, opts: TrainOptions, comm: Communicator)
           if (read < comm.size) break;
           continue;
         }
-        // Dropout masks are a function of (seed, step, micro-batch): a resumed run draws the same ones.
+        // Dropout masks are a function of (seed, step, micro-batch, column, site): a resumed run draws the same ones.
         // The micro-batch index is the one a single process reading the same stream would give this batch.
-        const loss = await engine.accumulate(batch, dropoutStepSeed(t.seed, state.step, gathered ? m : m * comm.size + comm.rank));
+        const loss = await engine.accumulate(batch, { seed: t.seed, step: state.step, micro: gathered ? m : m * comm.size + comm.rank });
         if (!Number.isFinite(loss)) {
           engine.discard();
           const last = listCheckpoints(out).at(-1);

@@ -13,7 +13,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('embed', () => {
   for (const name of ['tiny-distilbert', 'tiny-roberta', 'tiny-mpnet']) {
-    it(`${name}: without --engine, sentence-transformers' embeddings (1e-5); --engine tfjs says to use onnx`, async () => {
+    it(`${name}: without --engine, sentence-transformers' embeddings (1e-5); --engine tfjs is refused with the way out`, async () => {
       const exp = JSON.parse(fs.readFileSync(`${FIX}${name}.expected.json`, 'utf8'));
       const input = path.join(tmp, `${name}.jsonl`), output = path.join(tmp, `${name}.out.jsonl`);
       fs.writeFileSync(input, exp.texts.map((text: string) => JSON.stringify({ text })).join('\n') + '\n');
@@ -25,7 +25,7 @@ describe('embed', () => {
         expect(maxAbsDiff(got, exp.embeddings)).toBeLessThan(1e-5);
         fs.rmSync(output);
         await expect(main(['embed', '--model', `${FIX}${name}`, '--input', input, '--output', output, '--backend', 'wasm', '--engine', 'tfjs']))
-          .rejects.toThrow(`${FIX}${name}: ${exp.case.arch} models run on the onnx engine only (tfjs computes bert, xlm-roberta); use --engine onnx (train.engine: onnx or auto)`);
+          .rejects.toThrow('embed --engine tfjs: embed runs on onnxruntime only (tfjs is a training backend: train --engine tfjs); drop --engine');
         expect(fs.existsSync(output)).toBe(false);
       } finally {
         log.mockRestore();

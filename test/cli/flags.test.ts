@@ -145,8 +145,8 @@ describe('embed, eval, export, demo: unknown flags and bad numbers are errors', 
   it('the library entries refuse a batch size below 1 too (the loop would never advance)', async () => {
     const { embedFile } = await import('../../src/cli/embed.js');
     const { evalCommand } = await import('../../src/cli/eval.js');
-    await expect(embedFile({ model, input: 'i', output: 'o', engine: 'tfjs', batchSize: 0 })).rejects.toThrow('embed: batch size must be an integer >= 1 (got 0)');
-    await expect(evalCommand({ model, data: 'd', split: 'test', engine: 'tfjs', batchSize: 0 })).rejects.toThrow('eval: batch size must be an integer >= 1 (got 0)');
+    await expect(embedFile({ model, input: 'i', output: 'o', batchSize: 0 })).rejects.toThrow('embed: batch size must be an integer >= 1 (got 0)');
+    await expect(evalCommand({ model, data: 'd', split: 'test', batchSize: 0 })).rejects.toThrow('eval: batch size must be an integer >= 1 (got 0)');
   });
 
   it('export passes --overwrite to exportOnnx, and only when given', async () => {

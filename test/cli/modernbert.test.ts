@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadOnnxModel } from '../../src/graphs/onnx-encoder.js';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { maxAbsDiff } from '../helpers/reference-encoder.js';
 

@@ -6,8 +6,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { describe, expect, test } from 'vitest';
-import { openTrainingStream } from '../../src/data/stream.js';
-import { collect, fixtureRecords, recipeWith, tempDir } from './helpers.js';
+import { collect, fixtureRecords, recipeWith, tempDir, openStream } from './helpers.js';
 
 const GOOD = fixtureRecords().slice(0, 6).map((r) => JSON.stringify(r));
 
@@ -58,7 +57,7 @@ describe('bad records in JSONL', () => {
     test(`${c.name}: error names file, line and field`, async () => {
       const dir = tempDir();
       const file = fileWith(dir, c.line);
-      const stream = openTrainingStream(recipeWith(dir, { train: [file], shuffle: false }), { tokenize: false });
+      const stream = openStream(recipeWith(dir, { train: [file], shuffle: false }), { tokenize: false });
       const where = `${file}: line 3: ${c.field === null ? '' : `field "${c.field}": `}`;
       const err = await collect(stream).then(() => null, (e: Error) => e.message);
       expect(err?.startsWith(where + c.reason)).toBe(true);
@@ -67,7 +66,7 @@ describe('bad records in JSONL', () => {
     test(`${c.name}: skip logs it to rejected.jsonl and counts it`, async () => {
       const dir = tempDir();
       const file = fileWith(dir, c.line);
-      const stream = openTrainingStream(recipeWith(dir, { train: [file], shuffle: false, on_bad_record: 'skip' }), { tokenize: false });
+      const stream = openStream(recipeWith(dir, { train: [file], shuffle: false, on_bad_record: 'skip' }), { tokenize: false });
       const batches = await collect(stream);
       expect(batches.flatMap((b) => b.triples.map((t) => t.query))).toEqual(GOOD.map((l) => JSON.parse(l).query));
       expect(stream.stats()).toMatchObject({ records: 6, skipped: 1 });
@@ -88,10 +87,10 @@ describe('bad files', () => {
     const lines = fixtureRecords().map((r) => JSON.stringify(r));
     const gz = zlib.gzipSync(lines.join('\n') + '\n');
     fs.writeFileSync(file, gz.subarray(0, Math.floor(gz.length * 0.6)));
-    await expect(collect(openTrainingStream(recipeWith(dir, { train: [file], shuffle: false }), { tokenize: false }))).rejects.toThrow(
+    await expect(collect(openStream(recipeWith(dir, { train: [file], shuffle: false }), { tokenize: false }))).rejects.toThrow(
       new RegExp(`^${file.replace(/\./g, '\\.')}: line \\d+: truncated or corrupt gzip data \\(unexpected end of file\\)`),
     );
-    const stream = openTrainingStream(recipeWith(dir, { train: [file], shuffle: false, on_bad_record: 'skip' }), { tokenize: false });
+    const stream = openStream(recipeWith(dir, { train: [file], shuffle: false, on_bad_record: 'skip' }), { tokenize: false });
     const batches = await collect(stream);
     const got = batches.flatMap((b) => b.triples.map((t) => t.query));
     expect(got.length).toBeGreaterThan(0);
@@ -112,8 +111,8 @@ describe('bad files', () => {
       ],
     });
     const err = /de\.parquet: field "query": columns query, positive, negatives not in the file \(it has: question, answer\)/;
-    await expect(collect(openTrainingStream(recipeWith(dir, { train: [file] }), { tokenize: false }))).rejects.toThrow(err);
-    const stream = openTrainingStream(recipeWith(dir, { train: [file], on_bad_record: 'skip' }), { tokenize: false });
+    await expect(collect(openStream(recipeWith(dir, { train: [file] }), { tokenize: false }))).rejects.toThrow(err);
+    const stream = openStream(recipeWith(dir, { train: [file], on_bad_record: 'skip' }), { tokenize: false });
     expect(await collect(stream)).toEqual([]);
     expect(stream.stats()).toMatchObject({ records: 0, skipped: 3 });
     expect(rejected(dir)).toEqual([{ file, field: 'query', reason: 'columns query, positive, negatives not in the file (it has: question, answer)' }]);
@@ -131,7 +130,7 @@ describe('bad files', () => {
       ],
     });
     const recipe = recipeWith(dir, { train: [file], preset: 'webfaq_qa', num_negatives: 0 });
-    await expect(collect(openTrainingStream(recipe, { tokenize: false }))).rejects.toThrow(/de\.parquet: row group 1, row 0: field "answer": empty/);
+    await expect(collect(openStream(recipe, { tokenize: false }))).rejects.toThrow(/de\.parquet: row group 1, row 0: field "answer": empty/);
   });
 });
 
@@ -144,17 +143,17 @@ describe('rejected.jsonl on resume', () => {
     for (let i = 3; i <= lines.length; i += 4) lines.splice(i, 0, JSON.stringify({ query: `bad ${i}` }));
     fs.writeFileSync(file, lines.join('\n') + '\n');
     const recipe = recipeWith(dir, { train: [file], shuffle: false, on_bad_record: 'skip', num_negatives: 0 });
-    await collect(openTrainingStream(recipe, { tokenize: false }));
+    await collect(openStream(recipe, { tokenize: false }));
     const whole = rejected(dir);
     expect(whole.length).toBe(lines.length - 18);
 
     // Stop after one batch: the pipeline has read (and logged) ahead of it.
-    const head = openTrainingStream(recipe, { tokenize: false });
+    const head = openStream(recipe, { tokenize: false });
     await head.next();
     const state = JSON.parse(JSON.stringify(head.state()));
     await collect(head); // read on, as a run that crashed later would have
     await head.close();
-    await collect(openTrainingStream(recipe, { tokenize: false, resume: state }));
+    await collect(openStream(recipe, { tokenize: false, resume: state }));
     expect(rejected(dir)).toEqual(whole);
   });
 });
@@ -165,7 +164,7 @@ describe('rejected.jsonl under read-ahead', () => {
     const file = path.join(dir, 'data.jsonl');
     fs.writeFileSync(file, [GOOD[0], 'not json', GOOD[1], '{"query": "q"}', ...GOOD.slice(2)].join('\n') + '\n');
     // max_steps makes the stream endless; prefetch 32 reads many epochs of 6 records ahead of 3 steps.
-    const stream = openTrainingStream(recipeWith(dir, { train: [file], on_bad_record: 'skip' }, { max_steps: 3, batch_size: 2 }), { tokenize: false });
+    const stream = openStream(recipeWith(dir, { train: [file], on_bad_record: 'skip' }, { max_steps: 3, batch_size: 2 }), { tokenize: false });
     const batches = await collect(stream, 3);
     expect(batches).toHaveLength(3);
     expect(rejected(dir).map((r) => r.line)).toEqual([2, 4]);

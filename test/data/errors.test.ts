@@ -4,10 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it, test } from 'vitest';
 import { readBeir } from '../../src/data/beir.js';
-import { openTrainingStream } from '../../src/data/stream.js';
 import { invalidUtf8Fields } from '../../src/data/utf8-fields.js';
 import { removeBeirDirs, writeBeir } from '../eval/beir-fixture.js';
-import { collect, fixtureRecords, recipeWith, tempDir } from './helpers.js';
+import { collect, fixtureRecords, recipeWith, tempDir, openStream } from './helpers.js';
 
 afterAll(removeBeirDirs);
 
@@ -110,7 +109,7 @@ describe('invalid UTF-8 in training JSONL names the field', () => {
   ])('in %s: error and rejected.jsonl name file, line and field', async (_, bad, field) => {
     const dir = tempDir();
     const file = fileWith(dir, bad);
-    const err = await collect(openTrainingStream(recipeWith(dir, { train: [file], shuffle: false }), { tokenize: false })).then(
+    const err = await collect(openStream(recipeWith(dir, { train: [file], shuffle: false }), { tokenize: false })).then(
       () => null,
       (e: Error) => e.message,
     );
@@ -118,7 +117,7 @@ describe('invalid UTF-8 in training JSONL names the field', () => {
 
     const skipDir = tempDir();
     const skipFile = fileWith(skipDir, bad);
-    const stream = openTrainingStream(recipeWith(skipDir, { train: [skipFile], shuffle: false, on_bad_record: 'skip' }), { tokenize: false });
+    const stream = openStream(recipeWith(skipDir, { train: [skipFile], shuffle: false, on_bad_record: 'skip' }), { tokenize: false });
     await collect(stream);
     const [r] = fs.readFileSync(path.join(skipDir, 'out', 'rejected.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(r).toMatchObject({ file: skipFile, line: 3, field, reason: 'invalid UTF-8', record: bad.toString('utf8') });

@@ -4,9 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onTestFinished } from 'vitest';
-import type { TrainingStream } from '../../src/data/stream.js';
-import type { Triple } from '../../src/data/triple.js';
+import { openTrainingStream, type StreamOptions, type TrainingStream } from '../../src/data/stream.js';
+import type { TrainingBatch, TripleBatch, Triple } from '../../src/data/triple.js';
 import { loadRecipe, type Recipe } from '../../src/train/recipe.js';
+import { streamRun, type StreamRunOptions } from '../../src/train/stream-run.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/data/', import.meta.url));
 export const HARD_NEGATIVES = path.join(FIXTURES, 'hard-negatives.jsonl');
@@ -54,4 +55,12 @@ export async function collect<B extends { triples: Triple[] }>(stream: TrainingS
 /** A batch as comparable plain data. */
 export function texts(b: { triples: Triple[] }): string[][] {
   return b.triples.map((t) => [t.query, t.positive, ...t.negatives]);
+}
+
+/** A recipe's training stream, as the trainer opens it (its data section and streamRun's scalars). */
+export function openStream(recipe: Recipe, opts: StreamOptions & StreamRunOptions & { tokenize: false }): TrainingStream<TripleBatch>;
+export function openStream(recipe: Recipe, opts?: StreamOptions & StreamRunOptions & { tokenize?: true }): TrainingStream<TrainingBatch>;
+export function openStream(recipe: Recipe, opts: StreamOptions & StreamRunOptions = {}): TrainingStream<TripleBatch | TrainingBatch> {
+  const { rejects, tokenizer, ...streamOpts } = opts;
+  return openTrainingStream(recipe.data, streamRun(recipe, { rejects, tokenizer }), streamOpts as StreamOptions & { tokenize: false });
 }

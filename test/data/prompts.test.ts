@@ -5,14 +5,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { openTrainingStream } from '../../src/data/stream.js';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import type { TokenBatch } from '../../src/model/tokenizer.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
 import { loadRecipe } from '../../src/train/recipe.js';
 import { train } from '../../src/train/trainer.js';
-import { MODEL, collect, recipeWith, tempDir } from './helpers.js';
+import { MODEL, collect, recipeWith, tempDir, openStream } from './helpers.js';
 
 /** Row r's token ids of a padded batch. */
 function row(b: TokenBatch, r: number): number[] {
@@ -42,7 +41,7 @@ describe('recipe data.prompts', () => {
   test('reach the tokenized batches: prompt + text, with the prompt length sentence-transformers computes', async () => {
     const dir = tempDir();
     const recipe = recipeWith(dir, { prompts: { query: 'query: ', positive: 'passage: ' }, shuffle: false, num_negatives: 1 });
-    const [b] = await collect(openTrainingStream(recipe), 1);
+    const [b] = await collect(openStream(recipe), 1);
     const tok = loadTokenizer(MODEL, 64);
     b.triples.forEach((t, r) => {
       expect(row(b.query, r)).toEqual(tok.encode('query: ' + t.query));

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scoreFile } from '../../src/cli/score.js';
-import { loadCrossEncoder } from '../../src/engine/cross-encoder.js';
+import { loadCrossEncoder } from '../../src/graphs/cross-encoder.js';
 import { parseConfig } from '../../src/model/config.js';
 import { readCrossEncoderFolder } from '../../src/model/cross-encoder-folder.js';
 import { loadPairTokenizer } from '../../src/model/pair-tokenizer.js';

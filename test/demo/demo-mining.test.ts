@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_MARKER } from '../../src/cli/demo.js';
 import { MINED_FILE, MINING, miningDemoRecipe, runMiningDemo } from '../../src/cli/demo-mining.js';
 import { main } from '../../src/cli/main.js';
-import { loadCrossEncoder } from '../../src/engine/cross-encoder.js';
+import { loadCrossEncoder } from '../../src/graphs/cross-encoder.js';
 import { sidecarPath } from '../../src/mine/output.js';
 import { RUN_ENTRIES } from '../../src/train/output-dir.js';
 import { loadRecipe } from '../../src/train/recipe.js';

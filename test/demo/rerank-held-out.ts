@@ -3,7 +3,7 @@
 // lexically close candidates). Chance is 1/20 for the positive ranking first and 1/2 for it
 // outscoring a given candidate.
 import { documentText, readBeir } from '../../src/data/beir.js';
-import type { CrossEncoder } from '../../src/engine/cross-encoder.js';
+import type { CrossEncoder } from '../../src/graphs/cross-encoder.js';
 import { Bm25Builder } from '../../src/mine/bm25.js';
 
 export const CANDIDATES = 19;

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
-import { loadExportedOnnx } from '../../src/engine/onnx-encoder.js';
+import { initBackend } from '../../src/tfjs/backend.js';
+import { loadExportedOnnx } from '../../src/graphs/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;

@@ -4,7 +4,7 @@
 // 32, 64 and the cap at 128 included.
 import * as ort from 'onnxruntime-node';
 import { expect, it } from 'vitest';
-import { mpnetBuckets } from '../../src/engine/encoder-graph.js';
+import { mpnetBuckets } from '../../src/graphs/encoder-graph.js';
 import { addInput, addOutput, createGraph, node } from '../../src/onnx/graph-builder.js';
 import { encodeOnnxModel } from '../../src/onnx/onnx-file.js';
 

@@ -7,14 +7,14 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import { exportOnnx } from '../../src/export/export.js';
 
 const SHIFT = 3e-4;
 const mock = vi.hoisted(() => ({ mode: 'shift' as 'shift' | 'abort' }));
 
-vi.mock('../../src/model/model.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/model/model.js')>();
+vi.mock('../../src/tfjs/model.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/tfjs/model.js')>();
   return {
     ...real,
     modelFromFolder: (...args: Parameters<typeof real.modelFromFolder>) => {

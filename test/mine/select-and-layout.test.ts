@@ -6,7 +6,7 @@ import { makeRng, seedRng } from '../../src/data/rng.js';
 import { mine } from '../../src/mine/mine.js';
 import { emptySkipCounts, selectNegatives, type SelectOptions } from '../../src/mine/select.js';
 import { loadRecipe } from '../../src/train/recipe.js';
-import { loadCrossEncoder } from '../../src/engine/cross-encoder.js';
+import { loadCrossEncoder } from '../../src/graphs/cross-encoder.js';
 import { BI_ENCODER, CROSS_ENCODER, readJsonl, stCases, tempDir, writeJsonl } from './helpers.js';
 
 const TOP: SelectOptions = { rangeMin: 0, rangeMax: 100, numNegatives: 3, samplingStrategy: 'top' };

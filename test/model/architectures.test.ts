@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hasTokenTypeInput, layerNames, normParameterNames, parseConfig, positionLimit, weightShapes } from '../../src/model/config.js';
 import { readModelFolder } from '../../src/model/folder.js';
-import { loadModel } from '../../src/model/model.js';
+import { loadModel } from '../../src/tfjs/model.js';
 import { readSafetensors, writeSafetensors } from '../../src/model/safetensors.js';
 import { resolveEngine } from '../../src/train/engine.js';
 

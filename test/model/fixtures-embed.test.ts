@@ -3,8 +3,8 @@
 import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
-import { loadModel, type SentenceModel } from '../../src/model/model.js';
+import { initBackend } from '../../src/tfjs/backend.js';
+import { loadModel, type SentenceModel } from '../../src/tfjs/model.js';
 import { maxAbsDiff } from '../helpers/reference-encoder.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;

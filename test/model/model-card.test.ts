@@ -40,6 +40,14 @@ const trained: ModelCardInfo = {
 describe('modelCard', () => {
   const folder = readModelFolder(`${FIX}tiny-bert`);
 
+  it('names @tensorflow/tfjs among the framework versions only when tfjs was the training engine', () => {
+    const tfjsVersion = JSON.parse(fs.readFileSync(new URL('../../node_modules/@tensorflow/tfjs/package.json', import.meta.url), 'utf8')).version;
+    expect(modelCard(folder, trained)).not.toContain('@tensorflow/tfjs');
+    expect(modelCard(folder, {})).not.toContain('@tensorflow/tfjs');
+    const onTfjs = modelCard(folder, { ...trained, training: { ...trained.training!, engine: 'densetrain: engine tfjs, tfjs backend wasm on CPU' } });
+    expect(onTfjs).toContain(`- @tensorflow/tfjs: ${tfjsVersion}`);
+  });
+
   it('front matter with the keys the Hub reads, from training and evaluation info', () => {
     const { front, body } = parseCard(modelCard(folder, trained));
     expect(front.library_name).toBe('sentence-transformers');

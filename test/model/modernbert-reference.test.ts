@@ -6,8 +6,8 @@
 import fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { createSession } from '../../src/engine/onnx-encoder.js';
-import { buildEncoderGraph } from '../../src/engine/encoder-graph.js';
+import { createSession } from '../../src/graphs/onnx-encoder.js';
+import { buildEncoderGraph } from '../../src/graphs/encoder-graph.js';
 import { DEFAULT_OPSET, encodeOnnxModel } from '../../src/onnx/onnx-file.js';
 import type { ModelFolder } from '../../src/model/folder.js';
 import { readModelFolder } from '../../src/model/folder.js';

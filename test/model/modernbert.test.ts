@@ -7,7 +7,7 @@ import path from 'node:path';
 import { AutoModel, env, Tensor } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadExportedOnnx, loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadExportedOnnx, loadOnnxModel } from '../../src/graphs/onnx-encoder.js';
 import { exportOnnx } from '../../src/export/export.js';
 import { parseConfig } from '../../src/model/config.js';
 import { readModelFolder } from '../../src/model/folder.js';
@@ -151,7 +151,7 @@ describe('save and export', () => {
 
 describe('the tfjs engine', () => {
   it('refuses ModernBERT with a one-line error pointing at the onnx engine', async () => {
-    const { loadModel } = await import('../../src/model/model.js');
+    const { loadModel } = await import('../../src/tfjs/model.js');
     await expect(loadModel(SRC)).rejects.toThrow(/tiny-modernbert: modernbert models run on the onnx engine only \(tfjs computes bert, xlm-roberta\); use --engine onnx/);
   });
 });

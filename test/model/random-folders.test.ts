@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
-import { loadModel } from '../../src/model/model.js';
+import { initBackend } from '../../src/tfjs/backend.js';
+import { loadModel } from '../../src/tfjs/model.js';
 import { type FolderSpec, fixtureTexts, writeRandomFolder } from '../helpers/random-folder.js';
 import { maxAbsDiff, type RefModel, referenceEmbeddings, referenceTokenize } from '../helpers/reference-encoder.js';
 

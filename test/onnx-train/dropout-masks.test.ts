@@ -2,8 +2,8 @@
 // dropping about `rate` of the elements; and rows drawn on their own (a mini-batch, a backward
 // chunk) equal the row slice of the column's masks, which is what lets either pass be chunked.
 import { describe, expect, it } from 'vitest';
-import { dropoutMasks } from '../../src/engine/onnx/dropout-masks.js';
-import { dropoutSites } from '../../src/engine/encoder-graph.js';
+import { dropoutMasks } from '../../src/graphs/training/dropout-masks.js';
+import { dropoutSites } from '../../src/graphs/encoder-graph.js';
 import type { EncoderConfig } from '../../src/model/config.js';
 
 const B = 5, L = 7;
@@ -16,7 +16,7 @@ describe('dropout masks', () => {
   it('one per site, [B, L, H] or [B, nh, L, L], dropping about `rate` of the elements', () => {
     const sites = dropoutSites(config(0.25, 0.5));
     expect(sites.map((s) => s.site)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    const masks = dropoutMasks(sites, { seed: 3 }, 40, 30);
+    const masks = dropoutMasks(sites, { step: { seed: 3, step: 0, micro: 0 }, column: 0 }, 40, 30);
     for (const s of sites) {
       const m = masks.get(`dropout_mask_${s.site}`)!;
       expect(m.shape).toEqual(s.site % 3 === 1 ? [40, 2, 30, 30] : [40, 30, 8]);
@@ -32,9 +32,9 @@ describe('dropout masks', () => {
 
   it('rows [2, 4) drawn on their own equal rows [2, 4) of the whole column; another seed differs', () => {
     const sites = dropoutSites(config(0.2, 0.2));
-    const whole = dropoutMasks(sites, { seed: 9 }, B, L);
-    const part = dropoutMasks(sites, { seed: 9, firstRow: 2 }, 2, L);
-    const other = dropoutMasks(sites, { seed: 10, firstRow: 2 }, 2, L);
+    const whole = dropoutMasks(sites, { step: { seed: 9, step: 0, micro: 0 }, column: 0 }, B, L);
+    const part = dropoutMasks(sites, { step: { seed: 9, step: 0, micro: 0 }, column: 0, firstRow: 2 }, 2, L);
+    const other = dropoutMasks(sites, { step: { seed: 10, step: 0, micro: 0 }, column: 0, firstRow: 2 }, 2, L);
     for (const [name, p] of part) {
       const w = whole.get(name)!;
       const perRow = w.data.length / B;

@@ -6,8 +6,11 @@
 // so the check is |fd − g| <= 2e-4 + 2e-2·|g|.
 import fs from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dropoutSites } from '../../src/engine/encoder-graph.js';
-import { createOnnxTrainState, type OnnxTrainState, onnxLossAndGradients } from '../../src/engine/onnx/train-step.js';
+import { modeFor } from '../helpers/step-mode.js';
+import { dropoutSites } from '../../src/graphs/encoder-graph.js';
+import type { TrainEngine } from '../../src/train/engine.js';
+import { openOnnxEngine } from '../../src/train/onnx-engine.js';
+import { lossAndGradients } from '../../src/train/step.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
@@ -45,11 +48,11 @@ const cases: LossConfig[] = [
 ];
 
 for (const [fixture, tensors] of Object.entries(TENSORS)) describe(`onnx training step vs finite differences (${fixture}, dropout 0.1)`, () => {
-  let state: OnnxTrainState, batch: LossBatch;
+  let state: TrainEngine, batch: LossBatch;
   beforeAll(async () => {
     const plain = readModelFolder(`${FIX}${fixture}`);
     const folder = { ...plain, config: { ...plain.config, hiddenDropout: 0.1, attentionDropout: 0.1 } };
-    state = await createOnnxTrainState(folder);
+    state = await openOnnxEngine(folder);
     // DistilBERT has no dropout on the attention output: 1 + 2 per layer sites, not 1 + 3.
     expect(dropoutSites(folder.config)).toHaveLength(fixture === 'tiny-distilbert' ? 5 : 7);
     const tok = loadTokenizer(folder.dir, folder.maxSeqLength);
@@ -60,8 +63,8 @@ for (const [fixture, tensors] of Object.entries(TENSORS)) describe(`onnx trainin
   for (const cfg of cases) {
     it(`${cfg.name}${cfg.symmetric ? ' (symmetric)' : ''}`, async () => {
       const seed = 3; // the same dropout masks in every evaluation
-      const { grads } = await onnxLossAndGradients(state, cfg, batch, seed);
-      const loss = async () => (await onnxLossAndGradients(state, cfg, batch, seed)).loss;
+      const { grads } = await lossAndGradients(state, cfg, batch, modeFor(seed));
+      const loss = async () => (await lossAndGradients(state, cfg, batch, modeFor(seed))).loss;
       const { checked } = await expectFiniteDifferences(state.weights, grads, loss, tensors);
       expect(checked).toBe(3 * tensors.length);
       // The largest gradients are far from zero: the check is not passed by two zeros.

@@ -7,13 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildEncoderVjpGraph, WORD_EMBEDDINGS, WORD_ROWS_GRAD } from '../../src/engine/onnx/encoder-vjp.js';
-import { embeddingLossAndGradients } from '../../src/engine/onnx/embedding-loss.js';
-import { buildEncoderGraph } from '../../src/engine/encoder-graph.js';
+import { buildEncoderVjpGraph, WORD_EMBEDDINGS, WORD_ROWS_GRAD } from '../../src/graphs/training/encoder-vjp.js';
+import { embeddingLossAndGradients } from '../../src/graphs/training/embedding-loss.js';
+import { buildEncoderGraph } from '../../src/graphs/encoder-graph.js';
 import { writeOnnxModel } from '../../src/onnx/onnx-file.js';
 import { hasTokenTypeInput } from '../../src/model/config.js';
 import { readModelFolder } from '../../src/model/folder.js';
-import { mapToEngineLayout, toEngineLayout } from '../../src/model/model.js';
+import { mapToInOutLayout, toInOutLayout } from '../../src/model/in-out-layout.js';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { loadTokenizer, type TokenBatch } from '../../src/model/tokenizer.js';
 
@@ -44,9 +44,9 @@ for (const name of ['tiny-bert', 'tiny-xlmr', 'tiny-distilbert', 'tiny-roberta',
       })();
       const fwd = await ort.InferenceSession.create(fwdFile);
       const bwd = await ort.InferenceSession.create(bwdFile);
-      // The VJP graph takes every weight as a fed input (engine layout: Linear [in, out]).
+      // The VJP graph takes every weight as a fed input (the in-out layout: Linear [in, out]).
       const weights = Object.fromEntries(params.map((p) => {
-        const t = toEngineLayout(p.name, folder.weights.get(p.name)!);
+        const t = toInOutLayout(p.name, folder.weights.get(p.name)!);
         return [p.name, new ort.Tensor('float32', Float32Array.from(t.data.subarray(0, p.dims.reduce((a, b) => a * b, 1))), p.dims)];
       }));
 
@@ -77,7 +77,7 @@ for (const name of ['tiny-bert', 'tiny-xlmr', 'tiny-distilbert', 'tiny-roberta',
       }
 
       // The graph's gradients are in the fed layout (Linear [in, out]); the references in PyTorch's.
-      const ref = mapToEngineLayout(readSafetensors(`${FIX}${name}.grads.safetensors`));
+      const ref = mapToInOutLayout(readSafetensors(`${FIX}${name}.grads.safetensors`));
       expect([...grads.keys()].sort()).toEqual([...ref.keys()].filter((k) => !k.startsWith('pooler')).sort());
       const globalNorm = Math.sqrt([...grads.values()].reduce((s, g) => s + g.reduce((t, v) => t + v * v, 0), 0));
       expect(Math.abs(globalNorm - exp.grad_norms[0]) / exp.grad_norms[0]).toBeLessThan(1e-4);

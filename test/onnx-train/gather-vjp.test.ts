@@ -1,7 +1,7 @@
 // The gathers autodiff cannot differentiate are refused while the graph is built, naming the node
 // (their finite-difference checks are in vjp.test.ts).
 import { describe, expect, it } from 'vitest';
-import { appendBackward } from '../../src/engine/onnx/autodiff.js';
+import { appendBackward } from '../../src/onnx/autodiff.js';
 import { addInput, constInt64, createGraph, type Graph, node } from '../../src/onnx/graph-builder.js';
 
 function differentiate(build: (g: Graph, a: string) => string): () => void {

@@ -1,15 +1,43 @@
 // The loss graph (loss-graph.ts), run in onnxruntime by embeddingLossAndGradients, against the
-// reference losses (src/losses/*.ts) differentiated by tf.valueAndGrads on the tfjs cpu backend:
+// same losses written here in tfjs ops (a second implementation, test-only: src writes each loss
+// once, as this graph) differentiated by tf.valueAndGrads on the tfjs cpu backend:
 // loss within 1e-5 relative, each gradient row within 1e-5 of that row's largest entry. Then the
 // graph's gradients against central finite differences of its own loss (float64 on the host).
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
-import { embeddingLossAndGradients } from '../../src/engine/onnx/embedding-loss.js';
-import { buildLossGraph } from '../../src/engine/onnx/loss-graph.js';
+import { initBackend } from '../../src/tfjs/backend.js';
+import { embeddingLossAndGradients } from '../../src/graphs/training/embedding-loss.js';
+import { buildLossGraph } from '../../src/graphs/training/loss-graph.js';
 import type { LossConfig } from '../../src/losses/batch.js';
-import { marginMseLoss } from '../../src/losses/margin-mse.js';
-import { mnrlLoss } from '../../src/losses/mnrl.js';
+
+/** Row-wise L2 normalisation (torch.nn.functional.normalize, eps 1e-12). */
+function normalizeRows(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.div(x, tf.maximum(tf.norm(x, 2, 1, true), 1e-12));
+}
+
+/** Mean cross-entropy of logits [B, C] with target column i for row i. */
+function diagonalCrossEntropy(logits: tf.Tensor2D): tf.Scalar {
+  const targets = tf.eye(logits.shape[0], logits.shape[1]);
+  return tf.neg(tf.mean(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+}
+
+/** sentence-transformers' MultipleNegatives(Symmetric)RankingLoss: queries [B, H], candidates [(1+k)B, H]. */
+function mnrlLoss(queries: tf.Tensor2D, candidates: tf.Tensor2D, opts: { scale: number; symmetric: boolean }): tf.Scalar {
+  const B = queries.shape[0];
+  const scores = tf.mul(tf.matMul(normalizeRows(queries), tf.transpose(normalizeRows(candidates))), opts.scale) as tf.Tensor2D;
+  const forward = diagonalCrossEntropy(scores);
+  if (!opts.symmetric) return forward;
+  const backward = diagonalCrossEntropy(tf.transpose(tf.slice(scores, [0, 0], [B, B])) as tf.Tensor2D);
+  return tf.div(tf.add(forward, backward), 2) as tf.Scalar;
+}
+
+/** sentence-transformers' MarginMSELoss: mean of ((q·p − q·n_j) − margin_j)², margins [B, k]. */
+function marginMseLoss(queries: tf.Tensor2D, positives: tf.Tensor2D, negatives: tf.Tensor2D[], margins: Float32Array): tf.Scalar {
+  const B = queries.shape[0], k = negatives.length;
+  const pos = tf.sum(tf.mul(queries, positives), 1, true);
+  const neg = tf.concat(negatives.map((n) => tf.sum(tf.mul(queries, n), 1, true)), 1);
+  return tf.mean(tf.squaredDifference(tf.sub(pos, neg), tf.tensor2d(margins, [B, k]))) as tf.Scalar;
+}
 
 beforeAll(async () => {
   await initBackend('cpu');

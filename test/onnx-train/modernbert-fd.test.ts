@@ -4,8 +4,11 @@
 // product), on a random-weight model with a window smaller than the texts. Same check as
 // encoder-fd.test.ts: |fd − g| <= 2e-4 + 2e-2·|g| at ε = 1e-2.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dropoutSites } from '../../src/engine/encoder-graph.js';
-import { createOnnxTrainState, type OnnxTrainState, onnxLossAndGradients } from '../../src/engine/onnx/train-step.js';
+import { modeFor } from '../helpers/step-mode.js';
+import { dropoutSites } from '../../src/graphs/encoder-graph.js';
+import type { TrainEngine } from '../../src/train/engine.js';
+import { openOnnxEngine } from '../../src/train/onnx-engine.js';
+import { lossAndGradients } from '../../src/train/step.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import type { TokenBatch } from '../../src/model/tokenizer.js';
 import { randomModernBertFolder, rng } from '../helpers/modernbert-reference.js';
@@ -38,16 +41,16 @@ function tokenBatch(rows: number[][]): TokenBatch {
   return { inputIds, attentionMask, tokenTypeIds: new Int32Array(B * L), batchSize: B, seqLen: L };
 }
 
-let state: OnnxTrainState, batch: LossBatch;
+let state: TrainEngine, batch: LossBatch;
 beforeAll(async () => {
   const folder = randomModernBertFolder(RAW, 5, 0.2);
-  state = await createOnnxTrainState(folder);
+  state = await openOnnxEngine(folder);
   const r = rng(17);
   const column = (lengths: number[]) => tokenBatch(lengths.map((n) => Array.from({ length: n }, () => 1 + Math.floor((r() + 1) * 19))));
   batch = { query: column([5, 12, 3, 9]), positive: column([14, 7, 11, 4]), negatives: [column([6, 13, 8, 10])], teacherMargins: Float32Array.from([0.5, -1, 2, 0.1]) };
 });
 
-afterAll(() => state.release());
+afterAll(() => state.dispose());
 
 describe('onnx training step vs finite differences (random ModernBERT with biases, dropout 0.1)', () => {
   it('every dropout site of ModernBERT is a graph input: embeddings, per layer attention probabilities, attention output, GeGLU', () => {
@@ -60,10 +63,10 @@ describe('onnx training step vs finite differences (random ModernBERT with biase
   for (const cfg of [{ name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 }, { name: 'margin_mse', scale: 20, symmetric: false, mini_batch_size: 32 }] as LossConfig[]) {
     it(cfg.name, async () => {
       const seed = 3; // the same dropout masks in every evaluation
-      const { grads } = await onnxLossAndGradients(state, cfg, batch, seed);
-      const loss = async () => (await onnxLossAndGradients(state, cfg, batch, seed)).loss;
+      const { grads } = await lossAndGradients(state, cfg, batch, modeFor(seed));
+      const loss = async () => (await lossAndGradients(state, cfg, batch, modeFor(seed))).loss;
       // Dropout is on: the step's loss is not the eval loss.
-      expect(Math.abs((await onnxLossAndGradients(state, cfg, batch)).loss - (await loss()))).toBeGreaterThan(1e-4);
+      expect(Math.abs((await lossAndGradients(state, cfg, batch, { mode: 'eval' })).loss - (await loss()))).toBeGreaterThan(1e-4);
       await expectFiniteDifferences(state.weights, grads, loss, TENSORS);
       expect(Math.max(...TENSORS.map((n) => Math.max(...grads.get(n)!.data.map(Math.abs))))).toBeGreaterThan(1e-2);
     });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendBackward } from '../../src/engine/onnx/autodiff.js';
+import { appendBackward } from '../../src/onnx/autodiff.js';
 import { addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, reduce } from '../../src/onnx/graph-builder.js';
 import { writeOnnxModel } from '../../src/onnx/onnx-file.js';
 

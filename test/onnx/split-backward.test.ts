@@ -3,12 +3,12 @@
 // architecture, in training mode with dropout masks.
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { dropoutSites } from '../../src/engine/encoder-graph.js';
-import { dropoutMasks } from '../../src/engine/onnx/dropout-masks.js';
-import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_ROWS_GRAD } from '../../src/engine/onnx/encoder-vjp.js';
+import { dropoutSites } from '../../src/graphs/encoder-graph.js';
+import { dropoutMasks } from '../../src/graphs/training/dropout-masks.js';
+import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_ROWS_GRAD } from '../../src/graphs/training/encoder-vjp.js';
 import { hasTokenTypeInput } from '../../src/model/config.js';
 import { readModelFolder } from '../../src/model/folder.js';
-import { toEngineLayout } from '../../src/model/model.js';
+import { toInOutLayout } from '../../src/model/in-out-layout.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
 import { encodeOnnxModel } from '../../src/onnx/onnx-file.js';
 import { elementTypes, splitBackward } from '../../src/onnx/split-backward.js';
@@ -35,10 +35,10 @@ describe('splitBackward', () => {
       const feeds: Record<string, ort.Tensor> = { input_ids: ids(enc.inputIds), attention_mask: ids(enc.attentionMask) };
       if (hasTokenTypeInput(folder.config)) feeds.token_type_ids = ids(enc.tokenTypeIds);
       for (const p of forward.params) {
-        const t = toEngineLayout(p.name, folder.weights.get(p.name)!);
+        const t = toInOutLayout(p.name, folder.weights.get(p.name)!);
         feeds[p.name] = new ort.Tensor('float32', Float32Array.from(t.data.subarray(0, p.dims.reduce((a, b) => a * b, 1))), p.dims);
       }
-      for (const [site, m] of dropoutMasks(dropoutSites(folder.config), { seed: 11, firstRow: 0 }, enc.batchSize, enc.seqLen)) feeds[site] = new ort.Tensor('float32', Float32Array.from(m.data), m.shape);
+      for (const [site, m] of dropoutMasks(dropoutSites(folder.config), { step: { seed: 11, step: 0, micro: 0 }, column: 1, firstRow: 0 }, enc.batchSize, enc.seqLen)) feeds[site] = new ort.Tensor('float32', Float32Array.from(m.data), m.shape);
       const H = folder.config.hiddenSize;
       const seed = Float32Array.from({ length: enc.batchSize * H }, (_, i) => Math.sin(i + 1));
       const dEmb = new ort.Tensor('float32', seed, [enc.batchSize, H]);

@@ -6,14 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { loadOnnxModel } from '../../src/engine/onnx-encoder.js';
+import { loadOnnxModel } from '../../src/graphs/onnx-encoder.js';
 import type { LossConfig } from '../../src/losses/batch.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { saveModelFolder } from '../../src/model/save.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
-import { ADAMW_DEFAULTS } from '../../src/train/adamw.js';
-import { openOnnxEngine } from '../../src/train/onnx-engine.js';
+import { ADAMW_DEFAULTS } from '../../src/train/host-optim.js';
+import { openLearner } from '../../src/train/learner.js';
 import { expectAfterStep } from '../helpers/after-step.js';
 import { maxAbsDiff } from '../helpers/reference-encoder.js';
 
@@ -28,8 +28,8 @@ for (const name of ['tiny-distilbert', 'tiny-roberta', 'tiny-mpnet']) {
     const exp = readJson(`${FIX}${name}.expected.json`);
     const folder = readModelFolder(`${FIX}${name}`);
     const tok = loadTokenizer(folder.dir, folder.maxSeqLength);
-    const engine = await openOnnxEngine(folder, MNRL);
-    await engine.accumulate({ query: tok.encodeBatch(exp.batch.query), positive: tok.encodeBatch(exp.batch.positive), negatives: [tok.encodeBatch(exp.batch.negative)] }, 0);
+    const engine = await openLearner(folder, { engine: 'onnx', loss: MNRL });
+    await engine.accumulate({ query: tok.encodeBatch(exp.batch.query), positive: tok.encodeBatch(exp.batch.positive), negatives: [tok.encodeBatch(exp.batch.negative)] }, { seed: 0, step: 0, micro: 0 });
     engine.update(1, exp.case.lr, null, { ...ADAMW_DEFAULTS, weightDecay: exp.case.weight_decay });
     const out = path.join(tmp, name);
     saveModelFolder(folder, out, engine.weights());

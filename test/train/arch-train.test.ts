@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { loadRecipe, type Recipe } from '../../src/train/recipe.js';
 import { train } from '../../src/train/trainer.js';

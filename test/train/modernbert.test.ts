@@ -4,14 +4,15 @@
 // of the other fixtures (onnx-engine.test.ts), with ModernBERT's norms out of weight decay.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createOnnxTrainState, onnxLossAndGradients } from '../../src/engine/onnx/train-step.js';
 import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
 import { normParameterNames } from '../../src/model/config.js';
-import { ADAMW_DEFAULTS, decays } from '../../src/train/adamw.js';
+import { ADAMW_DEFAULTS, decays } from '../../src/train/host-optim.js';
+import { openLearner } from '../../src/train/learner.js';
 import { openOnnxEngine } from '../../src/train/onnx-engine.js';
+import { lossAndGradients } from '../../src/train/step.js';
 import { expectAfterStep } from '../helpers/after-step.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
@@ -36,11 +37,11 @@ describe('tiny-modernbert on the onnx engine', () => {
   it('MNRL and MarginMSE losses and first-step gradients match PyTorch (1e-4 relative per tensor)', async () => {
     const folder = readModelFolder(`${FIX}${NAME}`);
     // chunkTokens 100: several chunks per column, so the gradient sums over runs are exercised too.
-    const state = await createOnnxTrainState(folder, { chunkTokens: 100 });
+    const state = await openOnnxEngine(folder);
     try {
-      const mse = await onnxLossAndGradients(state, { ...MNRL, name: 'margin_mse' }, batchOf(exp.batch, true));
+      const mse = await lossAndGradients(state, { ...MNRL, name: 'margin_mse' }, batchOf(exp.batch, true), { mode: 'eval', chunkTokens: 100 });
       expect(Math.abs(mse.loss - exp.margin_mse_loss) / exp.margin_mse_loss).toBeLessThan(1e-4);
-      const { loss, grads } = await onnxLossAndGradients(state, MNRL, batchOf(exp.batch));
+      const { loss, grads } = await lossAndGradients(state, MNRL, batchOf(exp.batch), { mode: 'eval', chunkTokens: 100 });
       expect(Math.abs(loss - exp.mnrl_loss) / exp.mnrl_loss).toBeLessThan(1e-4);
       // ModernBERT's Linear weights are fed and differentiated in PyTorch's [out, in] layout.
       const ref = readSafetensors(`${FIX}${NAME}.grads.safetensors`);
@@ -55,16 +56,16 @@ describe('tiny-modernbert on the onnx engine', () => {
       }
       expect(Math.abs(Math.sqrt(sq) - exp.grad_norms[0]) / exp.grad_norms[0]).toBeLessThan(1e-4);
     } finally {
-      await state.release();
+      await state.dispose();
     }
   });
 
   it('two AdamW steps reproduce after_step1/2 (<= 1e-5 for all but <= 4 of the values)', async () => {
     const folder = readModelFolder(`${FIX}${NAME}`);
-    const engine = await openOnnxEngine(folder, MNRL);
+    const engine = await openLearner(folder, { engine: 'onnx', loss: MNRL });
     const cfg = { ...ADAMW_DEFAULTS, weightDecay: exp.case.weight_decay };
     for (const [step, b] of [[1, exp.batch], [2, exp.batch2]] as const) {
-      const loss = await engine.accumulate(batchOf(b), 0);
+      const loss = await engine.accumulate(batchOf(b), { seed: 0, step: 0, micro: 0 });
       if (step === 1) expect(Math.abs(loss - exp.mnrl_loss) / exp.mnrl_loss).toBeLessThan(1e-4);
       const norm = engine.update(1, exp.case.lr, null, cfg);
       expect(Math.abs(norm - exp.grad_norms[step - 1]) / exp.grad_norms[step - 1]).toBeLessThan(1e-4);

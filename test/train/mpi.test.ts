@@ -11,7 +11,10 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { listCheckpoints, readTrainerState } from '../../src/train/checkpoint.js';
-import { createOnnxTrainState, onnxLossAndGradients, providerConfig } from '../../src/engine/onnx/train-step.js';
+import { providerConfig } from '../../src/graphs/training/train-step.js';
+import { openOnnxEngine } from '../../src/train/onnx-engine.js';
+import { lossAndGradients } from '../../src/train/step.js';
+import { modeFor } from '../helpers/step-mode.js';
 import { type LossBatch, type LossConfig, padRows } from '../../src/losses/batch.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
@@ -204,33 +207,27 @@ describe('the global batch on one process: padded as one batch, gradients summed
     }
     expect(padRows(q, q.seqLen, tok.padId)).toBe(q);
     expect(() => padRows(q, q.seqLen - 1, tok.padId)).toThrow(/tokens do not fit/);
-    const s = await createOnnxTrainState(folder, { threads: 1 });
+    const engine = await openOnnxEngine(folder, { threads: 1 });
     try {
-      const plain = await onnxLossAndGradients(s, MNRL, batch);
+      const plain = await lossAndGradients(engine, MNRL, batch, modeFor());
       const pad = (c: typeof q) => padRows(c, c.seqLen + 3, tok.padId);
-      const padded = await onnxLossAndGradients(s, MNRL, { query: pad(batch.query), positive: pad(batch.positive), negatives: batch.negatives.map(pad) });
+      const padded = await lossAndGradients(engine, MNRL, { query: pad(batch.query), positive: pad(batch.positive), negatives: batch.negatives.map(pad) }, modeFor());
       expect(Math.abs(padded.loss - plain.loss) / plain.loss).toBeLessThanOrEqual(1e-6);
       expect(relDiff(plain.grads, padded.grads)).toBeLessThanOrEqual(1e-6);
     } finally {
-      await s.release();
+      await engine.dispose();
     }
   });
 
   it('blockRows changes only the order of the gradient sums (<= 1e-6), and must be a positive integer', async () => {
-    const whole = await createOnnxTrainState(folder, { threads: 1 }), blocked = await createOnnxTrainState(folder, { threads: 1, blockRows: 3 });
+    const engine = await openOnnxEngine(folder, { threads: 1 });
     try {
-      const a = await onnxLossAndGradients(whole, MNRL, batch, 5), g = await onnxLossAndGradients(blocked, MNRL, batch, 5);
+      const a = await lossAndGradients(engine, MNRL, batch, modeFor(5)), g = await lossAndGradients(engine, MNRL, batch, { ...modeFor(5), blockRows: 3 });
       expect(g.loss).toBe(a.loss);
       expect(relDiff(a.grads, g.grads)).toBeLessThanOrEqual(1e-6);
+      await expect(lossAndGradients(engine, MNRL, batch, { ...modeFor(5), blockRows: 0 })).rejects.toThrow(/blockRows must be a positive integer, not 0/);
     } finally {
-      await whole.release();
-      await blocked.release();
+      await engine.dispose();
     }
-    await expect(createOnnxTrainState(folder, { blockRows: 0 })).rejects.toThrow(/blockRows must be a positive integer, not 0/);
-  });
-
-  it('gradientBlockRows on the tfjs engine is an error, not ignored', async () => {
-    await expect(train(loadRecipe(recipeFile('blocks-tfjs'), { 'train.engine': 'tfjs' }), { ...quiet, gradientBlockRows: 4 }))
-      .rejects.toThrow(/gradientBlockRows is the onnx engine's/);
   });
 });

@@ -5,8 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { normParameterNames, parseConfig, weightShapes } from '../../src/model/config.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
-import { ADAMW_DEFAULTS, decays } from '../../src/train/adamw.js';
-import { hostAdamwStep, zeroMoments } from '../../src/train/host-optim.js';
+import { ADAMW_DEFAULTS, decays, hostAdamwStep, zeroMoments } from '../../src/train/host-optim.js';
 
 const FIX = new URL('../fixtures/', import.meta.url).pathname;
 

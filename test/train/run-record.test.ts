@@ -53,13 +53,14 @@ describe('writeRunRecord', () => {
     expect(env.densetrain).toBe(pkgVersion('../../package.json'));
     expect(env.node).toBe(process.versions.node);
     expect(env.packages['onnxruntime-node']).toBe(pkgVersion('../../node_modules/onnxruntime-node/package.json'));
-    expect(env.packages['@tensorflow/tfjs']).toBe(pkgVersion('../../node_modules/@tensorflow/tfjs/package.json'));
+    expect(env.packages).not.toHaveProperty('@tensorflow/tfjs'); // an onnx run: tfjs computed nothing
     expect(env.engine).toEqual({ name: 'onnx', description: engine.description, execution_provider: 'cpu', threads: 3 });
     expect(env.cpu).toEqual({ model: os.cpus()[0].model.trim(), cores: os.availableParallelism() });
     expect(env.os).toEqual({ platform: os.platform(), release: os.release(), arch: os.arch() });
     expect(env.gpus === null || Array.isArray(env.gpus)).toBe(true);
     const tfjs = describeEnvironment({ name: 'tfjs', description: 'densetrain: engine tfjs, wasm backend' }, recipe);
     expect(tfjs.engine).toMatchObject({ execution_provider: null, threads: null }); // said nowhere: not guessed
+    expect(tfjs.packages['@tensorflow/tfjs']).toBe(pkgVersion('../../node_modules/@tensorflow/tfjs/package.json'));
   });
 
   it('a resumed launch writes its own pair and keeps the first', () => {

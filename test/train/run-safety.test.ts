@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import { listCheckpoints } from '../../src/train/checkpoint.js';
 import { countTotalSteps } from '../../src/train/count-steps.js';
 import { LOCK_FILE } from '../../src/train/run-lock.js';

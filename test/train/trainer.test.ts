@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../src/engine/backend.js';
+import { initBackend } from '../../src/tfjs/backend.js';
 import { readSafetensors } from '../../src/model/safetensors.js';
 import { listCheckpoints } from '../../src/train/checkpoint.js';
 import { loadRecipe, type Recipe } from '../../src/train/recipe.js';
@@ -179,7 +179,7 @@ describe('train', () => {
     const r = recipe('killed', { 'train.save_every': '1', 'train.max_steps': '40' });
     const script = path.join(tmp, 'run-killed.mts');
     fs.writeFileSync(script, [
-      `import { initBackend } from '${ROOT}src/engine/backend.ts';`,
+      `import { initBackend } from '${ROOT}src/tfjs/backend.ts';`,
       `import { loadRecipe } from '${ROOT}src/train/recipe.ts';`,
       `import { train } from '${ROOT}src/train/trainer.ts';`,
       `await initBackend('wasm');`,
