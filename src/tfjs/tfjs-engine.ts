@@ -17,6 +17,7 @@ export interface TfjsEngine {
   hidden: number;
   embed(rows: TokenBatch, dropout?: Dropout): Promise<Float32Array>;
   backward(rows: TokenBatch, dEmbeddings: Float32Array, dropout?: Dropout): Promise<void>;
+  forget(): void;
   weights: TensorMap;
   grads: TensorMap;
   weightsChanged(): void;
@@ -54,6 +55,7 @@ export async function openTfjsEngine(folder: ModelFolder): Promise<TfjsEngine> {
         t.dispose();
       }
     },
+    forget: () => {}, // tfjs recomputes in backward: nothing is kept
     weights,
     grads: zerosLike(weights),
     weightsChanged() {

@@ -18,13 +18,19 @@ export interface TrainEngine {
   description: string;
   /** The embedding width H. */
   hidden: number;
-  /** Sentence embeddings [rows, H] of a token batch with the current `weights`; with `dropout`, in training mode. */
-  embed(rows: TokenBatch, dropout?: Dropout): Promise<Float32Array>;
+  /**
+   * Sentence embeddings [rows, H] of a token batch with the current `weights`; with `dropout`, in
+   * training mode. `forBackward`: backward(rows) follows, and the engine may keep what it needs
+   * from this pass (the same `rows` object identifies them) instead of recomputing it.
+   */
+  embed(rows: TokenBatch, dropout?: Dropout, forBackward?: boolean): Promise<Float32Array>;
   /**
    * Adds d(Σ embed(rows, dropout) ⊙ dEmbeddings)/d(weight) to `grads`, for every weight
    * (`dEmbeddings` [rows, H]). The same `dropout` as the forward pass draws the same masks.
    */
   backward(rows: TokenBatch, dEmbeddings: Float32Array, dropout?: Dropout): Promise<void>;
+  /** Drop whatever embed kept for backward passes that did not run (a step that ended early). */
+  forget(): void;
   /** Trainable weights by Hugging Face name, in-out layout (Linear weights [in, out]); the optimizer updates them in place, then calls `weightsChanged`. */
   weights: TensorMap;
   /**

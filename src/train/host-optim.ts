@@ -82,11 +82,23 @@ export function hostAdamwStep(params: TensorMap, grads: TensorMap, s: HostMoment
     if (!g) continue;
     const m = s.m.get(name)!.data, v = s.v.get(name)!.data, w = p.data;
     const keep = decays(name, normParams) && cfg.weightDecay > 0 ? 1 - lr * cfg.weightDecay : 1;
-    const stepSize = lr / bc1;
-    for (let i = 0; i < w.length; i++) {
-      m[i] = b1 * m[i] + (1 - b1) * g[i];
-      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-      w[i] = w[i] * keep - stepSize * (m[i] / (Math.sqrt(v[i]) / bc2Sqrt + cfg.eps));
-    }
+    adamwTensor(w, g, m, v, b1, b2, keep, lr / bc1, bc2Sqrt, cfg.eps);
+  }
+}
+
+/**
+ * AdamW on one tensor, in a function of its own so the loop compiles to straight float code. The
+ * moments are rounded to float32 before the weight update reads them, as storing and reloading them
+ * would (and torch's float32 tensors do): the results are the same bits as the plain loop's.
+ */
+function adamwTensor(w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, b1: number, b2: number, keep: number, stepSize: number, bc2Sqrt: number, eps: number): void {
+  const a1 = 1 - b1, a2 = 1 - b2;
+  for (let i = 0; i < w.length; i++) {
+    const gi = g[i];
+    const mi = Math.fround(b1 * m[i] + a1 * gi);
+    const vi = Math.fround(b2 * v[i] + a2 * gi * gi);
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = w[i] * keep - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
   }
 }

@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { didYouMean } from '../errors.js';
 import { dataConfigProblems, type DataConfig, PROMPT_COLUMNS } from '../data/config.js';
 import { DEFAULT_COLUMNS, PRESETS } from '../data/presets.js';
+import { parseMemoryBudget } from './memory-budget.js';
 
 export interface Recipe {
   model: { path: string; max_seq_length?: number };
@@ -30,6 +31,8 @@ export interface Recipe {
     resume: string | null;
     engine: 'auto' | 'tfjs' | 'onnx';
     execution_provider: 'cpu' | 'cuda' | 'dml' | 'coreml';
+    /** none, auto, bytes or a size with a unit (6GB, 6GiB): see memory-budget.ts. */
+    memory_budget: string;
     report_to: 'tensorboard'[];
   };
   eval?: { data: string; every: number; split: string };
@@ -118,6 +121,7 @@ const SCHEMA: Section = {
         resume: { kind: 'string', default: null, nullable: true },
         engine: oneOf(['auto', 'tfjs', 'onnx'], 'auto'),
         execution_provider: oneOf(['cpu', 'cuda', 'dml', 'coreml'], 'cpu'), // the onnx engine's
+        memory_budget: str('none'), // the onnx engine's: keep activations between passes within this peak memory; auto: 80% of what is available
         report_to: choices(['tensorboard', 'none'], []), // a name or a list; none: nothing
       },
     },
@@ -158,6 +162,7 @@ function resolveDoc(doc: unknown, overrides: Record<string, string>, file: strin
         (src.overridden.has(typed) && !src.overridden.has(other) ? ` (--${other} null drops the recipe's value)` : ''),
     );
   }
+  parseMemoryBudget(recipe.train.memory_budget, where('train.memory_budget', src));
   const given = (root.data as Record<string, unknown>).columns as Record<string, unknown> | undefined;
   const preset = recipe.data.preset ? PRESETS[recipe.data.preset] : {};
   recipe.data.columns = { ...DEFAULT_COLUMNS, ...preset, ...pick(recipe.data.columns, Object.keys(given ?? {})) };

@@ -8,7 +8,8 @@
 // backward pass of some rows redraws the masks of their forward pass (ST's RandContext).
 import { embeddingLossAndGradients } from '../graphs/training/embedding-loss.js';
 import { type LossBatch, type LossConfig, sliceRows } from '../losses/batch.js';
-import type { DropoutStep } from '../model/dropout-mask.js';
+import type { Dropout, DropoutStep } from '../model/dropout-mask.js';
+import type { TokenBatch } from '../model/tokenizer.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { TrainEngine } from './engine.js';
 import { addGradients, zerosLike } from './host-optim.js';
@@ -72,10 +73,33 @@ export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch
   const units = columns.map((col) => blocks.map(([start, end]) =>
     chunks(end - start, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(chunkTokens / col.seqLen))).map(([a, b]): [number, number] => [start + a, start + b])));
 
+  // One token batch per row range, the same objects in both passes: the engine may keep a chunk's activations from its forward for its backward.
+  const slices = units.map((blocksOf, c) => blocksOf.map((ranges) => ranges.map(([a, b]) => ({ a, b, rows: sliceRows(columns[c], a, b) }))));
+  try {
+    return await forwardLossBackward(engine, cfg, batch, { columns, slices, blocks, first, dropout, across });
+  } finally {
+    engine.forget();
+  }
+}
+
+interface StepPlan {
+  columns: TokenBatch[];
+  /** Per column, per block, the row ranges and their token batches. */
+  slices: { a: number; b: number; rows: TokenBatch }[][][];
+  blocks: [number, number][];
+  first: number;
+  dropout: (column: number, a: number) => Dropout | undefined;
+  across?: RowGather;
+}
+
+/** Embed every chunk, take the loss, backpropagate every chunk block by block. */
+async function forwardLossBackward(engine: TrainEngine, cfg: LossConfig, batch: LossBatch, { columns, slices, blocks, first, dropout, across }: StepPlan): Promise<number> {
+  const H = engine.hidden;
+  const cached = cfg.name === 'cached_mnrl';
   const embeddings: Float32Array[] = [];
   for (const [c, col] of columns.entries()) {
     const e = new Float32Array(col.batchSize * H);
-    for (const [a, b] of units[c].flat()) e.set(await engine.embed(sliceRows(col, a, b), dropout(c, a)), a * H);
+    for (const { a, rows } of slices[c].flat()) e.set(await engine.embed(rows, dropout(c, a), true), a * H);
     embeddings.push(e);
   }
   // cached_mnrl is mnrl: caching only changes how the encoder runs.
@@ -93,8 +117,8 @@ export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch
       if (k > 0) {
         engine.grads = zerosLike(target);
       }
-      for (const [c, col] of columns.entries()) {
-        for (const [a, b] of units[c][k]) await engine.backward(sliceRows(col, a, b), dEmb[c].slice(a * H, b * H), dropout(c, a));
+      for (const c of columns.keys()) {
+        for (const { a, b, rows } of slices[c][k]) await engine.backward(rows, dEmb[c].slice(a * H, b * H), dropout(c, a));
       }
       if (k > 0) addGradients(target, engine.grads);
     }

@@ -21,6 +21,7 @@ import { resolveEngine } from './engine.js';
 import { guardWrite } from './fs-errors.js';
 import { ADAMW_DEFAULTS, type HostMoments } from './host-optim.js';
 import { type Learner, openLearner } from './learner.js';
+import { defaultMemoryBudget, parseMemoryBudget } from './memory-budget.js';
 import { prepareOutputDir } from './output-dir.js';
 import type { Recipe } from './recipe.js';
 import { acquireRunLock } from './run-lock.js';
@@ -118,6 +119,8 @@ function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, 
   const ranks = comm?.size ?? 1;
   const name = resolveEngine(recipe.train.engine);
   if (ranks > 1 && name === 'tfjs') throw new Error(`train.engine: MPI needs the onnx engine (its gradients are host arrays to all-reduce); use --engine onnx`);
+  const budget = parseMemoryBudget(recipe.train.memory_budget);
+  if (name === 'tfjs' && budget !== 'none') throw new Error(`train.memory_budget is the onnx engine's (it keeps activations between passes); the tfjs engine recomputes them: use --engine onnx, or drop memory_budget`);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }
@@ -129,6 +132,7 @@ function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, 
     deviceId: ranks > 1 ? comm!.localRank : undefined,
     gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined,
     blockRows,
+    memoryBudget: budget === 'none' ? undefined : budget === 'auto' ? defaultMemoryBudget() : budget,
   });
 }
 

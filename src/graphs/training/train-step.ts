@@ -10,7 +10,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type DropoutSite, dropoutSites } from '../encoder-graph.js';
 import type { Graph } from '../../onnx/graph-builder.js';
-import { writeOnnxModel } from '../../onnx/onnx-file.js';
+import { encodeOnnxModel } from '../../onnx/onnx-file.js';
+import { splitBackward } from '../../onnx/split-backward.js';
 import { hasTokenTypeInput } from '../../model/config.js';
 import type { ModelFolder } from '../../model/folder.js';
 import { toInOutLayout } from '../../model/in-out-layout.js';
@@ -18,10 +19,12 @@ import type { TensorMap } from '../../model/safetensors.js';
 import type { TokenBatch } from '../../model/tokenizer.js';
 import type { Dropout } from '../../model/dropout-mask.js';
 import { dropoutMasks } from './dropout-masks.js';
+import { type ActivationBudget, fitChunkBytes, fitLayout, type KeptChunk, peakResidentBytes, returnBuffers, takeBuffers, tensorBytes } from './kept-activations.js';
 import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_ROWS_GRAD, wordEmbeddings } from './encoder-vjp.js';
 
 export type Mode = 'eval' | 'train';
-export type Pass = 'forward' | 'backward';
+/** forward / backward: the recomputing pair; keep-forward / kept-backward: the split pair (kept-activations.ts). */
+export type Pass = 'forward' | 'backward' | 'keep-forward' | 'kept-backward';
 
 export interface OnnxTrainState {
   /**
@@ -44,6 +47,12 @@ export interface OnnxTrainState {
   weights: TensorMap;
   executionProvider: string;
   threads: number;
+  /** Activations kept between passes (undefined: always recompute). */
+  keep?: ActivationBudget;
+  /** Milliseconds by task (benchmarks: OnnxTrainOptions.timings). */
+  timings?: Map<string, number>;
+  /** Names of the split forward graph's kept outputs, by mode. */
+  keptNames: Map<Mode, string[]>;
   /** Free the sessions' native memory. */
   release(): Promise<void>;
 }
@@ -57,6 +66,10 @@ export interface OnnxTrainOptions {
   deviceId?: number;
   /** Write onnxruntime's profile (Chrome trace JSON) of every session into this folder when released. */
   profileDir?: string;
+  /** Bytes the process may peak at (train.memory_budget): activations are kept below it; undefined: never kept. */
+  memoryBudget?: number;
+  /** Add each task's milliseconds here (dropout masks, forward and backward runs, gradient sums, the word-table scatter). */
+  timings?: Map<string, number>;
 }
 
 /** What a user can do when a provider does not open (the README's "GPU" section says more). */
@@ -86,36 +99,33 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     extra: executionProvider === 'cpu' ? {} : { session: { disable_cpu_ep_fallback: '1' } },
   };
   if (opts.profileDir) fs.mkdirSync(opts.profileDir, { recursive: true });
-  const create = async (file: string) => {
+  const open = async (name: string, graph: Graph) => {
     try {
-      const profile = opts.profileDir ? { enableProfiling: true, profileFilePrefix: path.join(opts.profileDir, path.basename(file, '.onnx')) } : {};
-      return await ort.InferenceSession.create(file, { ...sessionOpts, ...profile });
+      const profile = opts.profileDir ? { enableProfiling: true, profileFilePrefix: path.join(opts.profileDir, name) } : {};
+      return await ort.InferenceSession.create(encodeOnnxModel(graph, folder.dir), { ...sessionOpts, ...profile });
     } catch (e) {
       const hint = EP_HINTS[executionProvider] ?? '';
-      throw new Error(`onnx engine: onnxruntime could not open the ${path.basename(file, '.onnx')} graph on the ${executionProvider} execution provider: ${(e as Error).message}${hint}`);
-    }
-  };
-  const open = async (name: string, graph: Graph) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-onnx-'));
-    try {
-      const file = path.join(dir, `${name}.onnx`);
-      writeOnnxModel(graph, file);
-      return await create(file);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      throw new Error(`onnx engine: onnxruntime could not open the ${name} graph on the ${executionProvider} execution provider: ${(e as Error).message}${hint}`);
     }
   };
   const dropout = dropoutSites(folder.config);
   const evalForward = feedableEncoderGraph(folder);
   const opened = new Map<string, Promise<ort.InferenceSession>>();
+  const keptNames = new Map<Mode, string[]>();
+  /** The graph of a pass: the forward encoder, its recomputing backward, or the split pair. */
+  const graphOf = (masks: boolean, pass: Pass): Graph => {
+    if (pass === 'forward') return masks ? feedableEncoderGraph(folder, { dropout: true }).graph : evalForward.graph;
+    const combined = buildEncoderVjpGraph(folder, { dropout: masks }).graph;
+    if (pass === 'backward') return combined;
+    const split = splitBackward(feedableEncoderGraph(folder, { dropout: masks }).graph, combined);
+    keptNames.set(masks ? 'train' : 'eval', split.saved);
+    return pass === 'keep-forward' ? split.forward : split.backward;
+  };
   const session = (mode: Mode, pass: Pass) => {
     const masks = mode === 'train' && dropout.length > 0;
     const name = `${masks ? 'train' : 'eval'}-${pass}`;
     let s = opened.get(name);
-    if (!s) {
-      const graph = pass === 'backward' ? buildEncoderVjpGraph(folder, { dropout: masks }).graph : masks ? feedableEncoderGraph(folder, { dropout: true }).graph : evalForward.graph;
-      opened.set(name, (s = open(name, graph)));
-    }
+    if (!s) opened.set(name, (s = open(name, graphOf(masks, pass))));
     return s;
   };
   await Promise.all([session('eval', 'forward'), session('train', 'forward'), session('train', 'backward')]);
@@ -124,8 +134,9 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     const t = toInOutLayout(p.name, folder.weights.get(p.name)!);
     return [p.name, { shape: p.dims, data: Float32Array.from(t.data.subarray(0, p.dims.reduce((a, b) => a * b, 1))) }];
   }));
-  return {
+  const state: OnnxTrainState = {
     session,
+    keptNames,
     dropout,
     hidden: folder.config.hiddenSize,
     withTokenTypes: hasTokenTypeInput(folder.config),
@@ -135,6 +146,7 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     weights,
     executionProvider,
     threads,
+    timings: opts.timings,
     release: async () => {
       for (const x of await Promise.all(opened.values())) {
         if (opts.profileDir) await x.endProfiling();
@@ -142,6 +154,54 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
       }
     },
   };
+  if (opts.memoryBudget !== undefined) state.keep = await activationBudget(state, opts.memoryBudget);
+  return state;
+}
+
+/** Open the split sessions and measure what a chunk keeps: six probe runs of a few tokens (kept-activations.ts). */
+async function activationBudget(s: OnnxTrainState, budget: number): Promise<ActivationBudget> {
+  const mode: Mode = 'train';
+  const forward = await s.session(mode, 'keep-forward');
+  await s.session(mode, 'kept-backward');
+  const names = s.keptNames.get(s.dropout.length > 0 ? 'train' : 'eval')!;
+  const probe = async (rows: number, seqLen: number) => {
+    // Token 5: an ordinary token of every vocabulary (not a padding id, which shifts RoBERTa-style positions).
+    const ids = new Int32Array(rows * seqLen).fill(5);
+    const batch: TokenBatch = { inputIds: ids, attentionMask: new Int32Array(rows * seqLen).fill(1), tokenTypeIds: new Int32Array(rows * seqLen), batchSize: rows, seqLen };
+    const masks = s.dropout.length > 0 ? maskFeeds(s, batch, { step: { seed: 0, step: 0, micro: 0 }, column: 0 }) : {};
+    const out = await forward.run(inputsOf(forward, { ...tokenFeeds(s, batch), ...tensorFeeds(s.weights), ...masks }));
+    return { bytes: tensorBytes(out, names), dims: new Map(names.map((n) => [n, out[n].dims])) };
+  };
+  const Ls: [number, number, number] = [8, 16, 24];
+  const one = [], two = [];
+  for (const l of Ls) {
+    one.push(await probe(1, l));
+    two.push(await probe(2, l));
+  }
+  const bytes = fitChunkBytes(Ls, one.map((p) => p.bytes), two.map((p) => p.bytes));
+  const layout = fitLayout(Ls[0], one[0].dims, two[0].dims, one[1].dims);
+  // Nothing fits a budget the process already exceeds; otherwise the allowance waits for calibrateKept.
+  const openBytes = process.memoryUsage.rss();
+  return { budget, openBytes, allowance: 0, calibrated: budget <= openBytes, bytes, held: new Map(), heldBytes: 0, pool: { layout, free: new Map(), freeBytes: 0 } };
+}
+
+/**
+ * After the first optimizer step, which kept nothing: what kept activations may use is the budget
+ * less the peak so far and less the split sessions' working memory.
+ */
+export function calibrateKept(s: OnnxTrainState): void {
+  const keep = s.keep;
+  if (!keep || keep.calibrated) return;
+  const peak = peakResidentBytes();
+  // The split sessions' working memory comes on top of the recomputing ones' (each session has an
+  // arena of its own): as much as the first step added to what the process held at open, at most.
+  keep.allowance = Math.max(0, keep.budget - peak - (peak - keep.openBytes));
+  keep.calibrated = true;
+}
+
+/** The feeds a session declares (the split graphs read only some of the inputs). */
+function inputsOf(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>): Record<string, ort.Tensor> {
+  return Object.fromEntries(session.inputNames.map((n) => [n, feeds[n]]));
 }
 
 function tokenFeeds(s: OnnxTrainState, b: TokenBatch): Record<string, ort.Tensor> {
@@ -166,14 +226,54 @@ function addRowsAtIds(table: Float32Array, d: Float32Array, ids: Int32Array, H: 
 
 /** The masks of a run: none in eval mode. */
 function maskFeeds(s: OnnxTrainState, rows: TokenBatch, d: Dropout | undefined): Record<string, ort.Tensor> {
-  return d ? tensorFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers)) : {};
+  return d ? timed(s, 'dropout masks', () => tensorFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers))) : {};
 }
 
-/** Sentence embeddings [rows·H] of a token batch with the current `s.weights`; with `dropout`, in training mode. */
-export async function onnxEmbed(s: OnnxTrainState, rows: TokenBatch, dropout?: Dropout): Promise<Float32Array> {
-  const session = await s.session(dropout ? 'train' : 'eval', 'forward');
-  const out = await session.run({ ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout) }, ['sentence_embedding']);
+/** `f()`, its milliseconds added to `task` when the state keeps timings. */
+function timed<T>(s: OnnxTrainState, task: string, f: () => T): T {
+  if (!s.timings) return f();
+  const t0 = performance.now();
+  const r = f();
+  const add = () => s.timings!.set(task, (s.timings!.get(task) ?? 0) + performance.now() - t0);
+  if (r instanceof Promise) return r.finally(add) as T;
+  add();
+  return r;
+}
+
+/**
+ * Sentence embeddings [rows·H] of a token batch with the current `s.weights`; with `dropout`, in
+ * training mode. `forBackward`: backward(rows) follows, so keep what it needs if the budget allows.
+ */
+export async function onnxEmbed(s: OnnxTrainState, rows: TokenBatch, dropout?: Dropout, forBackward = false): Promise<Float32Array> {
+  const mode: Mode = dropout ? 'train' : 'eval';
+  const feeds = { ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout) };
+  const keep = s.keep;
+  // Room for this chunk's activations beside those held, and the free buffers kept for reuse.
+  if (forBackward && keep && keep.heldBytes + keep.pool.freeBytes + keep.bytes(rows.batchSize, rows.seqLen) <= keep.allowance) {
+    const session = await s.session(mode, 'keep-forward');
+    const names = s.keptNames.get(s.dropout.length > 0 ? mode : 'eval')!;
+    const shape = `${rows.batchSize}x${rows.seqLen}`;
+    const buffers = takeBuffers(keep.pool, rows.batchSize, rows.seqLen);
+    const out = await timed(s, 'forward runs (keeping)', () => session.run(inputsOf(session, feeds), { sentence_embedding: null, ...buffers }));
+    const chunk: KeptChunk = { shape, tensors: buffers, bytes: tensorBytes(buffers, names) };
+    keep.held.set(rows, chunk);
+    keep.heldBytes += chunk.bytes;
+    return out.sentence_embedding.data as Float32Array;
+  }
+  const session = await s.session(mode, 'forward');
+  const out = await timed(s, 'forward runs', () => session.run(feeds, ['sentence_embedding']));
   return out.sentence_embedding.data as Float32Array;
+}
+
+/** Drop the activations kept for backward passes that will not run (a step that ended early). */
+export function forgetKept(s: OnnxTrainState): void {
+  const keep = s.keep;
+  if (!keep) return;
+  for (const chunk of keep.held.values()) {
+    keep.heldBytes -= chunk.bytes;
+    returnBuffers(keep.pool, chunk.shape, chunk.tensors, keep.allowance - keep.heldBytes);
+  }
+  keep.held.clear();
 }
 
 /**
@@ -181,14 +281,28 @@ export async function onnxEmbed(s: OnnxTrainState, rows: TokenBatch, dropout?: D
  * layout: Linear weights [in, out]); the word table's arrive as rows, added at their token ids.
  */
 export async function onnxBackward(s: OnnxTrainState, rows: TokenBatch, dEmbeddings: Float32Array, dropout: Dropout | undefined, grads: TensorMap): Promise<void> {
-  const session = await s.session(dropout ? 'train' : 'eval', 'backward');
+  const mode: Mode = dropout ? 'train' : 'eval';
+  const kept = s.keep?.held.get(rows);
   const seed = new ort.Tensor('float32', dEmbeddings, [rows.batchSize, s.hidden]);
-  const out = await session.run({ ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout), d_sentence_embedding: seed });
+  const feeds = { ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout), d_sentence_embedding: seed };
+  let out: ort.InferenceSession.ReturnType;
+  if (kept) {
+    s.keep!.held.delete(rows);
+    s.keep!.heldBytes -= kept.bytes;
+    const session = await s.session(mode, 'kept-backward');
+    out = await timed(s, 'backward runs (kept)', () => session.run(inputsOf(session, { ...feeds, ...kept.tensors })));
+    returnBuffers(s.keep!.pool, kept.shape, kept.tensors, s.keep!.allowance - s.keep!.heldBytes);
+  } else {
+    const session = await s.session(mode, 'backward');
+    out = await timed(s, 'backward runs (recomputing)', () => session.run(feeds));
+  }
   for (const [name, acc] of grads) {
-    if (name === s.wordTable) addRowsAtIds(acc.data, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, s.hidden);
+    if (name === s.wordTable) timed(s, 'word-table scatter', () => addRowsAtIds(acc.data, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, s.hidden));
     else {
-      const g = out[`d_${name}`].data as Float32Array;
-      for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
+      timed(s, 'gradient sums', () => {
+        const g = out[`d_${name}`].data as Float32Array;
+        for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
+      });
     }
   }
 }
