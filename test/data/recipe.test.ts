@@ -43,6 +43,7 @@ describe('loadRecipe', () => {
       resume: null,
       engine: 'auto',
       execution_provider: 'cpu',
+      memory_budget: 'none',
     });
     expect(r.data).toMatchObject({
       train: ['data/*.jsonl'],
