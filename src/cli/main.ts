@@ -2,7 +2,7 @@
 // or an error: the plain flags of each command are declared below, and train/check-data read the
 // other `--section.key VALUE` flags as recipe overrides, which the recipe schema checks.
 import yargs, { type Options } from 'yargs';
-import { BACKEND_CHOICES, describeBackend, initBackend } from '../tfjs/backend.js';
+import { BACKEND_CHOICES } from '../tfjs/backend-choices.js';
 import { ENGINE_CHOICES, resolveEngine } from '../train/engine.js';
 import { encodeFlagNotices } from './encode-engine.js';
 import { embedFile, INPUT_FORMATS } from './embed.js';
@@ -206,7 +206,9 @@ function unknownArguments(msg: string, argv: string[]): string | undefined {
 }
 
 /** Select the backend and print the first line every computing command prints. */
+/** TensorFlow.js is loaded for the commands that use it only. */
 async function startBackend(backend: string): Promise<void> {
+  const { describeBackend, initBackend } = await import('../tfjs/backend.js');
   console.log(describeBackend(await initBackend(backend)));
 }
 
@@ -252,7 +254,7 @@ export async function main(argv: string[]): Promise<number> {
         const recipe = loadRecipe(a.recipe, overrides);
         setInterruptNote(() => trainInterruptNote(recipe.train.output_dir));
         // The trainer's first line names the engine and what runs it; tfjs (and its --backend) is loaded for a tfjs run only.
-        if (resolveEngine(recipe.train.engine) === 'tfjs') await initBackend(a.backend);
+        if (resolveEngine(recipe.train.engine) === 'tfjs') await (await import('../tfjs/backend.js')).initBackend(a.backend);
         const r = await train(recipe, a.overwrite_output_dir ? { overwriteOutputDir: true } : {});
         console.log(`trained ${r.steps} steps -> ${r.finalDir}` + (r.lastMetrics ? ` (last loss ${r.lastMetrics.loss.toFixed(4)})` : ''));
       },

@@ -7,8 +7,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { identityWasm } from './kernels/identity.js';
 import { unsortedSegmentSumWasm } from './kernels/unsorted-segment-sum.js';
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice } from './backend-choices.js';
 
 export interface BackendInfo {
   /** tfjs backend name: tensorflow, wasm or cpu. */

@@ -1,11 +1,8 @@
 // A loss and its gradient on the sentence embeddings alone: the small [rows, H] end of the ONNX
 // training step, run as the loss graph (loss-graph.ts) in onnxruntime, so the whole step is ONNX
 // and the encoder's backward graph takes these gradients.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { writeOnnxModel } from '../../onnx/onnx-file.js';
+import { encodeOnnxModel } from '../../onnx/onnx-file.js';
 import type { LossConfig } from '../../losses/batch.js';
 import { buildLossGraph, columnNames } from './loss-graph.js';
 
@@ -24,16 +21,9 @@ export interface EmbeddingLoss {
 /** Loss sessions by graph: a run uses one or two, so they live as long as the process. */
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
-async function createSession(cfg: LossConfig, numNegatives: number, hidden: number): Promise<ort.InferenceSession> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-loss-'));
-  try {
-    const file = path.join(dir, 'loss.onnx');
-    writeOnnxModel(buildLossGraph(cfg, numNegatives, hidden), file);
-    // A few [rows, H] products: a thread pool would cost more than it saves.
-    return await ort.InferenceSession.create(file, { intraOpNumThreads: 1 });
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function createSession(cfg: LossConfig, numNegatives: number, hidden: number): Promise<ort.InferenceSession> {
+  // A few [rows, H] products: a thread pool would cost more than it saves.
+  return ort.InferenceSession.create(encodeOnnxModel(buildLossGraph(cfg, numNegatives, hidden), 'the loss graph'), { intraOpNumThreads: 1 });
 }
 
 function lossSession(cfg: LossConfig, numNegatives: number, hidden: number): Promise<ort.InferenceSession> {
