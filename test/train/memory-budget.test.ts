@@ -28,14 +28,14 @@ fs.writeFileSync(recipe, [
   'train: {batch_size: 16, lr: 1.0e-4, max_steps: 4, save_every: 100, seed: 1}',
 ].join('\n'));
 
-function run(name: string, budget: string): { first: string; losses: number[]; peak: number } {
+function run(name: string, budget: string): { first: string; losses: number[]; gradNorms: number[]; peak: number } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/helpers/budget-train.ts', recipe, `train.output_dir=${path.join(tmp, name)}`, `train.memory_budget=${budget}`], { cwd: ROOT, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
 
 describe('train.memory_budget', () => {
-  it('budgets below what keeping everything takes are honoured: the run peaks below them and trains the same (<= 1e-5)', () => {
+  it('budgets below what keeping everything takes are honoured: the run peaks below them and trains the same (losses <= 1e-4, gradient norms of the first two steps <= 1e-3)', () => {
     const none = run('none', '1MB'); // no room: every backward pass recomputes its forward
     expect(none.first).toMatch(/memory budget 1 MB \(no room to keep activations/);
     const all = run('all', '64GB');
@@ -45,8 +45,14 @@ describe('train.memory_budget', () => {
     for (const [name, budget] of [['half', Math.round((none.peak + all.peak) / 2)], ['most', all.peak]] as const) {
       const r = run(name, String(budget));
       expect(r.peak, name).toBeLessThanOrEqual(budget);
-      // Kept and recomputed chunks differ by onnxruntime's kernel fusions: float32 rounding, over 4 steps.
-      for (const other of [none, all]) r.losses.forEach((l, i) => expect(Math.abs(l - other.losses[i]) / l).toBeLessThanOrEqual(1e-5));
+      // Kept and recomputed chunks differ by onnxruntime's kernel fusions, and onnxruntime's CPU
+      // kernels are not deterministic run to run at this size (the same run twice: gradient norms
+      // 24.73858 and 24.73753 at step 1): float32 rounding, which AdamW's m/sqrt(v) then turns into
+      // full-size steps for near-zero gradients, so later steps drift further.
+      for (const other of [none, all]) {
+        r.losses.forEach((l, i) => expect(Math.abs(l - other.losses[i]) / l).toBeLessThanOrEqual(1e-4));
+        for (const i of [0, 1]) expect(Math.abs(r.gradNorms[i] - other.gradNorms[i]) / r.gradNorms[i]).toBeLessThanOrEqual(1e-3);
+      }
     }
   });
 });
