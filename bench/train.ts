@@ -19,6 +19,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LossBatch, LossConfig } from '../src/losses/batch.js';
+import { peakResidentBytes } from '../src/graphs/training/kept-activations.js';
 import { readModelFolder } from '../src/model/folder.js';
 import { loadTokenizer } from '../src/model/tokenizer.js';
 import { ADAMW_DEFAULTS } from '../src/train/host-optim.js';
@@ -37,10 +38,6 @@ const B = Number(process.env.BENCH_BATCH ?? 32);
 const FIX = fileURLToPath(new URL('../test/fixtures/', import.meta.url));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function peakRssMb(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 2 ** 20;
-}
 
 const run = process.env.BENCH_RUN;
 if (run === undefined) {
@@ -115,7 +112,7 @@ console.log(`  seconds per step by task: ${Object.entries(host).map(([k, v]) => 
 if (profileDir) printProfile(profileDir);
 console.log(JSON.stringify({
   bench: 'train', shape, variant, batch: B, negatives: WORK[shape].negatives, steps, median_step_s: +med.toFixed(3),
-  triples_per_s: +(B / med).toFixed(3), peak_rss_mb: Math.round(peakRssMb()), seconds_per_step: host,
+  triples_per_s: +(B / med).toFixed(3), peak_rss_mb: Math.round(peakResidentBytes() / 2 ** 20), seconds_per_step: host,
 }));
 
 /** Kernel time by op type in the training sessions' onnxruntime profiles (Chrome trace JSON). */

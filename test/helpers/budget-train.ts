@@ -1,7 +1,7 @@
 // Entry for test/train/memory-budget.test.ts: `node --import tsx test/helpers/budget-train.ts RECIPE
 // [key=value ...]` trains and prints one JSON line: the run's first line, its losses, gradient norms and the
 // process's peak resident set (VmHWM), which only a process of its own measures.
-import fs from 'node:fs';
+import { peakResidentBytes } from '../../src/graphs/training/kept-activations.js';
 import { loadRecipe } from '../../src/train/recipe.js';
 import { train } from '../../src/train/trainer.js';
 
@@ -14,5 +14,5 @@ await train(loadRecipe(file, overrides), { log: (l) => lines.push(l), onStep: (r
   losses.push(row.loss);
   gradNorms.push(row.grad_norm);
 } });
-const peak = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+const peak = peakResidentBytes();
 console.log(JSON.stringify({ first: lines[0], losses, gradNorms, peak }));

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { type DropoutSite, dropoutSites } from '../encoder-graph.js';
 import type { Graph } from '../../onnx/graph-builder.js';
 import { encodeOnnxModel } from '../../onnx/onnx-file.js';
-import { splitBackward } from '../../onnx/split-backward.js';
+import { splitBackward, type SplitGraphs } from '../../onnx/split-backward.js';
 import { hasTokenTypeInput } from '../../model/config.js';
 import type { ModelFolder } from '../../model/folder.js';
 import { toInOutLayout } from '../../model/in-out-layout.js';
@@ -113,12 +113,17 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
   const opened = new Map<string, Promise<ort.InferenceSession>>();
   const keptNames = new Map<Mode, string[]>();
   /** The graph of a pass: the forward encoder, its recomputing backward, or the split pair. */
+  // The split pair of a mode, built once for both of its sessions.
+  const splits = new Map<boolean, SplitGraphs>();
   const graphOf = (masks: boolean, pass: Pass): Graph => {
     if (pass === 'forward') return masks ? feedableEncoderGraph(folder, { dropout: true }).graph : evalForward.graph;
-    const combined = buildEncoderVjpGraph(folder, { dropout: masks }).graph;
-    if (pass === 'backward') return combined;
-    const split = splitBackward(feedableEncoderGraph(folder, { dropout: masks }).graph, combined);
-    keptNames.set(masks ? 'train' : 'eval', split.saved);
+    if (pass === 'backward') return buildEncoderVjpGraph(folder, { dropout: masks }).graph;
+    let split = splits.get(masks);
+    if (!split) {
+      split = splitBackward(feedableEncoderGraph(folder, { dropout: masks }).graph, buildEncoderVjpGraph(folder, { dropout: masks }).graph);
+      splits.set(masks, split);
+      keptNames.set(masks ? 'train' : 'eval', split.saved);
+    }
     return pass === 'keep-forward' ? split.forward : split.backward;
   };
   const session = (mode: Mode, pass: Pass) => {
@@ -296,13 +301,13 @@ export async function onnxBackward(s: OnnxTrainState, rows: TokenBatch, dEmbeddi
     const session = await s.session(mode, 'backward');
     out = await timed(s, 'backward runs (recomputing)', () => session.run(feeds));
   }
-  for (const [name, acc] of grads) {
-    if (name === s.wordTable) timed(s, 'word-table scatter', () => addRowsAtIds(acc.data, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, s.hidden));
-    else {
-      timed(s, 'gradient sums', () => {
-        const g = out[`d_${name}`].data as Float32Array;
-        for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
-      });
+  const table = grads.get(s.wordTable)!;
+  timed(s, 'word-table scatter', () => addRowsAtIds(table.data, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, s.hidden));
+  timed(s, 'gradient sums', () => {
+    for (const [name, acc] of grads) {
+      if (name === s.wordTable) continue;
+      const g = out[`d_${name}`].data as Float32Array;
+      for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
     }
-  }
+  });
 }
