@@ -2,7 +2,6 @@
 // epoch after epoch, tokenized ahead in worker threads. Everything that decides which batch comes
 // next is plain data (PipelineState) taken after each batch, so a checkpoint resumes the stream
 // exactly where the returned batches left it.
-import path from 'node:path';
 import { makeBatcher, type BatcherState, type GroupedBatch } from './batching.js';
 import { type DataConfig, dataConfigProblems, requiredFields } from './config.js';
 import { compileMapping } from './mapping.js';

@@ -6,7 +6,7 @@ import type { Dropout } from '../model/dropout-mask.js';
 import { encoderForward, type Params } from './encoder.js';
 import { type FolderOptions, type ModelFolder, readModelFolder } from '../model/folder.js';
 import { l2Normalize, pool } from './pooling.js';
-import { type PromptChoice, resolvePrompt, roleChoice } from '../model/prompts.js';
+import { resolvePrompt, roleChoice } from '../model/prompts.js';
 import { toInOutLayout } from '../model/in-out-layout.js';
 import type { TensorMap } from '../model/safetensors.js';
 import { saveModelFolder } from '../model/save.js';

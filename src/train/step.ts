@@ -59,7 +59,6 @@ export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch
   if (!Number.isInteger(chunkTokens) || chunkTokens < 1) throw new Error(`training step: chunkTokens must be a positive integer, not ${chunkTokens}`);
   const columns = [batch.query, batch.positive, ...batch.negatives];
   const cached = cfg.name === 'cached_mnrl';
-  const H = engine.hidden;
   const across = opts.gather;
   // Gathered across ranks, this rank's rows are rows [first, first + B) of the global batch.
   const first = across ? across.firstRow(batch.query.batchSize) : 0;
@@ -68,57 +67,53 @@ export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch
   const dropout = (column: number, a: number) => (step ? { step, column, firstRow: first + a } : undefined);
   const blockRows = opts.blockRows ?? batch.query.batchSize;
   if (!Number.isInteger(blockRows) || blockRows < 1) throw new Error(`training step: blockRows must be a positive integer, not ${opts.blockRows}`);
-  // Both passes run on the same row ranges: mini-batches (cached_mnrl) or chunks of about chunkTokens tokens, within blocks of blockRows.
-  const blocks = chunks(batch.query.batchSize, blockRows);
-  const units = columns.map((col) => blocks.map(([start, end]) =>
-    chunks(end - start, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(chunkTokens / col.seqLen))).map(([a, b]): [number, number] => [start + a, start + b])));
-
-  // One token batch per row range, the same objects in both passes: the engine may keep a chunk's activations from its forward for its backward.
-  const slices = units.map((blocksOf, c) => blocksOf.map((ranges) => ranges.map(([a, b]) => ({ a, b, rows: sliceRows(columns[c], a, b) }))));
+  // Both passes run on the same row ranges, within blocks of blockRows: mini-batches (cached_mnrl)
+  // or chunks of about chunkTokens tokens. One token batch per range, the same object in both
+  // passes: the engine may keep a chunk's activations from its forward for its backward.
+  const slices = columns.map((col) => chunks(batch.query.batchSize, blockRows).map(([start, end]) =>
+    chunks(end - start, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(chunkTokens / col.seqLen))).map(([a, b]) => ({ a: start + a, b: start + b, rows: sliceRows(col, start + a, start + b) }))));
   try {
-    return await forwardLossBackward(engine, cfg, batch, { columns, slices, blocks, first, dropout, across });
+    return await forwardLossBackward(engine, cfg, batch, { slices, first, dropout, across });
   } finally {
     engine.forget();
   }
 }
 
 interface StepPlan {
-  columns: TokenBatch[];
   /** Per column, per block, the row ranges and their token batches. */
   slices: { a: number; b: number; rows: TokenBatch }[][][];
-  blocks: [number, number][];
   first: number;
   dropout: (column: number, a: number) => Dropout | undefined;
   across?: RowGather;
 }
 
 /** Embed every chunk, take the loss, backpropagate every chunk block by block. */
-async function forwardLossBackward(engine: TrainEngine, cfg: LossConfig, batch: LossBatch, { columns, slices, blocks, first, dropout, across }: StepPlan): Promise<number> {
+async function forwardLossBackward(engine: TrainEngine, cfg: LossConfig, batch: LossBatch, { slices, first, dropout, across }: StepPlan): Promise<number> {
   const H = engine.hidden;
-  const cached = cfg.name === 'cached_mnrl';
-  const embeddings: Float32Array[] = [];
-  for (const [c, col] of columns.entries()) {
-    const e = new Float32Array(col.batchSize * H);
+  const columnRows = [batch.query, batch.positive, ...batch.negatives].map((col) => col.batchSize);
+  const embeddings = columnRows.map((rows) => new Float32Array(rows * H));
+  for (const [c, e] of embeddings.entries()) {
     for (const { a, rows } of slices[c].flat()) e.set(await engine.embed(rows, dropout(c, a), true), a * H);
-    embeddings.push(e);
   }
   // cached_mnrl is mnrl: caching only changes how the encoder runs.
-  const lossCfg = cached ? { ...cfg, name: 'mnrl' as const } : cfg;
+  const lossCfg = cfg.name === 'cached_mnrl' ? { ...cfg, name: 'mnrl' as const } : cfg;
   const lossIn = across ? embeddings.map((e) => across.gather(e, H)) : embeddings;
   const { loss, grads: dAll } = await embeddingLossAndGradients(lossCfg, { hidden: H, columns: lossIn }, batch.teacherMargins);
   // The trainer averages the ranks' gradients; each holds its rows' share of the global loss's, so x ranks.
-  const dEmb = across ? dAll.map((d, c) => d.slice(first * H, (first + columns[c].batchSize) * H).map((v) => v * across.ranks)) : dAll;
+  const dEmb = across ? dAll.map((d, c) => d.slice(first * H, (first + columnRows[c]) * H).map((v) => v * across.ranks)) : dAll;
   if (!Number.isFinite(loss)) return loss; // the caller discards the step
 
-  // The first block adds into the engine's gradients; each later block sums on its own, then adds.
+  // The first block adds into the engine's gradients; each later block sums on its own (one buffer, reused), then adds.
   const target = engine.grads;
+  let blockSums: TensorMap | undefined;
   try {
-    for (const [k] of blocks.entries()) {
+    for (let k = 0; k < slices[0].length; k++) {
       if (k > 0) {
-        engine.grads = zerosLike(target);
+        if (blockSums) zeroGradients(blockSums);
+        engine.grads = blockSums ??= zerosLike(target);
       }
-      for (const c of columns.keys()) {
-        for (const { a, b, rows } of slices[c][k]) await engine.backward(rows, dEmb[c].slice(a * H, b * H), dropout(c, a));
+      for (const [c, blocks] of slices.entries()) {
+        for (const { a, b, rows } of blocks[k]) await engine.backward(rows, dEmb[c].slice(a * H, b * H), dropout(c, a));
       }
       if (k > 0) addGradients(target, engine.grads);
     }
