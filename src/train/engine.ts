@@ -4,6 +4,7 @@
 // accumulation, clipping, AdamW on host arrays). Two exist: onnxruntime (onnx-engine.ts), which
 // `auto` means, and tfjs (src/tfjs/tfjs-engine.ts), only when the recipe or --engine asks for it: installing
 // tfjs-node must not silently switch a run to another engine (with several times the memory).
+import type { LossConfig } from '../losses/batch.js';
 import type { Dropout } from '../model/dropout-mask.js';
 import type { TensorMap } from '../model/safetensors.js';
 import type { TokenBatch } from '../model/tokenizer.js';
@@ -29,6 +30,12 @@ export interface TrainEngine {
    * (`dEmbeddings` [rows, H]). The same `dropout` as the forward pass draws the same masks.
    */
   backward(rows: TokenBatch, dEmbeddings: Float32Array, dropout?: Dropout): Promise<void>;
+  /**
+   * The whole micro-batch at once, when the engine can and its activations fit the memory budget:
+   * the loss of `columns` (query, positive, negatives), whose weight gradients, if it is finite,
+   * are added to `grads`. Undefined when it did not run: the step then goes chunk by chunk.
+   */
+  wholeStep?(cfg: LossConfig, columns: TokenBatch[], dropout: (column: number) => Dropout | undefined, teacherMargins?: Float32Array): Promise<number | undefined>;
   /** Drop whatever embed kept for backward passes that did not run (a step that ended early). */
   forget(): void;
   /** Trainable weights by Hugging Face name, in-out layout (Linear weights [in, out]); the optimizer updates them in place, then calls `weightsChanged`. */

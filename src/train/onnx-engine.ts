@@ -2,7 +2,7 @@
 // (src/graphs/training/train-step.ts) run by onnxruntime-node on all cores; the weights and their
 // gradients are host arrays, fed to the graphs every run.
 import * as ort from 'onnxruntime-node';
-import { calibrateKept, createOnnxTrainState, forgetKept, onnxBackward, onnxEmbed } from '../graphs/training/train-step.js';
+import { calibrateKept, createOnnxTrainState, forgetKept, onnxBackward, onnxEmbed, onnxStep } from '../graphs/training/train-step.js';
 import type { ModelFolder } from '../model/folder.js';
 import type { TrainEngine } from './engine.js';
 import { formatBytes } from './memory-budget.js';
@@ -39,6 +39,7 @@ export async function openOnnxEngine(folder: ModelFolder, opts: OnnxEngineOption
     hidden: state.hidden,
     embed: (rows, dropout, forBackward) => onnxEmbed(state, rows, dropout, forBackward),
     backward: (rows, d, dropout) => onnxBackward(state, rows, d, dropout, engine.grads),
+    wholeStep: process.env.DT_WHOLE ? (cfg, columns, dropout, margins) => onnxStep(state, cfg, columns, dropout, margins, engine.grads) : undefined,
     forget: () => forgetKept(state),
     weights: state.weights,
     grads: zerosLike(state.weights),

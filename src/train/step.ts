@@ -67,6 +67,11 @@ export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch
   const dropout = (column: number, a: number) => (step ? { step, column, firstRow: first + a } : undefined);
   const blockRows = opts.blockRows ?? batch.query.batchSize;
   if (!Number.isInteger(blockRows) || blockRows < 1) throw new Error(`training step: blockRows must be a positive integer, not ${opts.blockRows}`);
+  // The whole micro-batch in one engine pass when it fits (not for GradCache, whose point is bounded memory, nor split in blocks or across ranks).
+  if (engine.wholeStep && !cached && !across && opts.blockRows === undefined) {
+    const loss = await engine.wholeStep(cfg, columns, (c) => dropout(c, 0), batch.teacherMargins);
+    if (loss !== undefined) return loss;
+  }
   // Both passes run on the same row ranges, within blocks of blockRows: mini-batches (cached_mnrl)
   // or chunks of about chunkTokens tokens. One token batch per range, the same object in both
   // passes: the engine may keep a chunk's activations from its forward for its backward.

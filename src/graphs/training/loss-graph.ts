@@ -67,17 +67,25 @@ function marginMse(g: Graph, [query, positive, ...negatives]: string[], margins:
 }
 
 /**
+ * Append `cfg`'s loss of the column embeddings `columns` (query, positive, negatives) to `g`, as
+ * the scalar `loss`; margin_mse reads the input `teacher_margins` [rows, k], added here.
+ */
+export function appendLoss(g: Graph, cfg: LossConfig, columns: string[]): string {
+  if (cfg.name === 'margin_mse' && columns.length < 3) throw new Error('margin_mse needs at least one negative per query (data.num_negatives >= 1)');
+  const value = cfg.name === 'margin_mse'
+    ? marginMse(g, columns, addInput(g, 'teacher_margins', 'float', ['rows', columns.length - 2]))
+    : mnrl(g, columns, cfg.scale, cfg.symmetric);
+  return node(g, 'Identity', [value], {}, 'loss');
+}
+
+/**
  * The loss graph for `cfg` (cached_mnrl is mnrl: caching only changes how the encoder runs) with
  * `numNegatives` negative columns of embeddings of size `hidden`; the row count is dynamic.
  */
 export function buildLossGraph(cfg: LossConfig, numNegatives: number, hidden: number): Graph {
-  if (cfg.name === 'margin_mse' && numNegatives < 1) throw new Error('margin_mse needs at least one negative per query (data.num_negatives >= 1)');
   const g = createGraph(OPSET);
   const columns = columnNames(numNegatives).map((name) => addInput(g, name, 'float', ['rows', hidden]));
-  const value = cfg.name === 'margin_mse'
-    ? marginMse(g, columns, addInput(g, 'teacher_margins', 'float', ['rows', numNegatives]))
-    : mnrl(g, columns, cfg.scale, cfg.symmetric);
-  const loss = node(g, 'Identity', [value], {}, 'loss');
+  const loss = appendLoss(g, cfg, columns);
   addOutput(g, loss, 'float', []);
   const grads = appendBackward(g, { seeds: new Map([[loss, constFloat(g, 1)]]), wrt: columns });
   for (const c of columns) addOutput(g, node(g, 'Identity', [grads.get(c)!], {}, `d_${c}`), 'float', ['rows', hidden]);

@@ -21,6 +21,8 @@ import type { Dropout } from '../../model/dropout-mask.js';
 import { dropoutMasks } from './dropout-masks.js';
 import { type ActivationBudget, fitChunkBytes, fitLayout, type KeptChunk, peakResidentBytes, returnBuffers, takeBuffers, tensorBytes } from './kept-activations.js';
 import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_ROWS_GRAD, wordEmbeddings } from './encoder-vjp.js';
+import type { LossConfig } from '../../losses/batch.js';
+import { buildStepGraph, columnValue } from './step-graph.js';
 
 export type Mode = 'eval' | 'train';
 /** forward / backward: the recomputing pair; keep-forward / kept-backward: the split pair (kept-activations.ts). */
@@ -53,6 +55,12 @@ export interface OnnxTrainState {
   timings?: Map<string, number>;
   /** Names of the split forward graph's kept outputs, by mode. */
   keptNames: Map<Mode, string[]>;
+  /** The step graph's session (step-graph.ts) of a mode, loss and number of negatives, opened on first use. */
+  stepSession(mode: Mode, cfg: LossConfig, numNegatives: number): Promise<ort.InferenceSession>;
+  /** Each column's dropout mask buffers in the step graph, reused from run to run. */
+  stepMaskBuffers: Map<string, Float32Array>[];
+  /** The step graph's weight gradient outputs, written in place by every run. */
+  stepGrads?: Record<string, ort.Tensor>;
   /** Free the sessions' native memory. */
   release(): Promise<void>;
 }
@@ -139,8 +147,18 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     const t = toInOutLayout(p.name, folder.weights.get(p.name)!);
     return [p.name, { shape: p.dims, data: Float32Array.from(t.data.subarray(0, p.dims.reduce((a, b) => a * b, 1))) }];
   }));
+  const stepSession = (mode: Mode, cfg: LossConfig, numNegatives: number) => {
+    const masks = mode === 'train' && dropout.length > 0;
+    const loss = cfg.name === 'margin_mse' ? `margin_mse` : `mnrl-${cfg.scale}-${cfg.symmetric}`;
+    const name = `${masks ? 'train' : 'eval'}-step-${loss}-${numNegatives}`;
+    let s = opened.get(name);
+    if (!s) opened.set(name, (s = open(name, buildStepGraph(folder, cfg, numNegatives, { dropout: masks }).graph)));
+    return s;
+  };
   const state: OnnxTrainState = {
     session,
+    stepSession,
+    stepMaskBuffers: [],
     keptNames,
     dropout,
     hidden: folder.config.hiddenSize,
@@ -310,4 +328,45 @@ export async function onnxBackward(s: OnnxTrainState, rows: TokenBatch, dEmbeddi
       for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
     }
   });
+}
+
+/**
+ * A whole micro-batch in one run of the step graph (step-graph.ts): returns the loss and, when it
+ * is finite, adds the weight gradients to `grads`. `columns`: query, positive, negatives (B rows
+ * each); `dropout(c)`: column c's masks (rows from 0).
+ */
+export async function onnxStep(s: OnnxTrainState, cfg: LossConfig, columns: TokenBatch[], dropout: (column: number) => Dropout | undefined, teacherMargins: Float32Array | undefined, grads: TensorMap): Promise<number> {
+  const mode: Mode = dropout(0) ? 'train' : 'eval';
+  const session = await s.stepSession(mode, cfg, columns.length - 2);
+  const names = ['query', 'positive', ...columns.slice(2).map((_, j) => `negative_${j}`)];
+  const feeds: Record<string, ort.Tensor> = tensorFeeds(s.weights);
+  for (const [c, rows] of columns.entries()) {
+    const d = dropout(c);
+    const own = { ...tokenFeeds(s, rows), ...(d ? timed(s, 'dropout masks', () => tensorFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, (s.stepMaskBuffers[c] ??= new Map())))) : {}) };
+    for (const [name, t] of Object.entries(own)) feeds[columnValue(names[c], name)] = t;
+  }
+  if (cfg.name === 'margin_mse') {
+    const k = columns.length - 2;
+    if (!teacherMargins || teacherMargins.length !== columns[0].batchSize * k) throw new Error(`margin_mse: ${teacherMargins?.length ?? 0} teacher margins for ${columns[0].batchSize} queries × ${k} negatives`);
+    feeds.teacher_margins = new ort.Tensor('float32', teacherMargins, [columns[0].batchSize, k]);
+  }
+  // Gradients are written into buffers given to the run: onnxruntime-node copies outputs it allocates at a few hundred MB/s.
+  s.stepGrads ??= Object.fromEntries([...s.weights].filter(([name]) => name !== s.wordTable).map(([name, w]) => [`d_${name}`, new ort.Tensor('float32', new Float32Array(w.data.length), w.shape)]));
+  const fetches: Record<string, ort.Tensor | null> = { loss: null, ...s.stepGrads };
+  for (const n of names) fetches[columnValue(n, WORD_ROWS_GRAD)] = null;
+  const out = await timed(s, 'step runs', () => session.run(inputsOf(session, feeds), fetches));
+  const loss = (out.loss.data as Float32Array)[0];
+  if (!Number.isFinite(loss)) return loss; // the caller discards the step
+  const table = grads.get(s.wordTable)!;
+  timed(s, 'word-table scatter', () => {
+    for (const [c, rows] of columns.entries()) addRowsAtIds(table.data, out[columnValue(names[c], WORD_ROWS_GRAD)].data as Float32Array, rows.inputIds, s.hidden);
+  });
+  timed(s, 'gradient sums', () => {
+    for (const [name, acc] of grads) {
+      if (name === s.wordTable) continue;
+      const g = s.stepGrads![`d_${name}`].data as Float32Array;
+      for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
+    }
+  });
+  return loss;
 }

@@ -1,0 +1,73 @@
+// A whole training micro-batch as one ONNX graph: the encoder once per column (query, positive,
+// negatives; the weights shared), the loss on their embeddings, and autodiff's backward of all of
+// it. One onnxruntime run then gives the loss and every weight gradient, where the chunked step
+// (src/train/step.ts) makes about four encoder passes per step (embed every chunk, then each
+// chunk's backward graph recomputes its forward), draws every dropout mask twice, moves the
+// embeddings through the host for the loss, and sums a full gradient set per chunk on the host.
+// The price is memory: the run holds every column's activations at once (kept-activations.ts
+// measures how much, and the engine takes this path only within train.memory_budget).
+//
+// Inputs: per column `<column>/input_ids`, `<column>/attention_mask` (and token_type_ids,
+// prompt_length, the dropout masks: the encoder graph's inputs, prefixed), each weight under its HF
+// name (in-out layout), and for margin_mse `teacher_margins` [rows, k].
+// Outputs: `loss`; `d_<HF name>` per weight except the word table, whose gradient comes per column
+// as `<column>/d_word_embedding_rows` [rows, sequence, H] (see WORD_ROWS_GRAD).
+import type { ModelFolder } from '../../model/folder.js';
+import type { LossConfig } from '../../losses/batch.js';
+import { appendBackward, pruneDeadNodes } from '../../onnx/autodiff.js';
+import { addOutput, constFloat, createGraph, type Graph, node, type proto } from '../../onnx/graph-builder.js';
+import { appendLoss, columnNames } from './loss-graph.js';
+import { feedableEncoderGraph, WORD_ROWS_GRAD, wordEmbeddings } from './encoder-vjp.js';
+
+export interface StepGraph {
+  graph: Graph;
+  /** The column prefixes, in loss order: query, positive, negative_0, ... */
+  columns: string[];
+  params: { name: string; dims: number[] }[];
+}
+
+/** `<column>/<name>`: an encoder input or output of one column. */
+export const columnValue = (column: string, name: string) => `${column}/${name}`;
+
+/**
+ * The step graph of `cfg` (cached_mnrl is mnrl) with `numNegatives` negative columns; `dropout`:
+ * training mode, a mask input per column and dropout site.
+ */
+export function buildStepGraph(folder: ModelFolder, cfg: LossConfig, numNegatives: number, { dropout = false } = {}): StepGraph {
+  const { graph: encoder, params } = feedableEncoderGraph(folder, { dropout });
+  const g = createGraph(encoder.opset);
+  // Weights and constants are shared by the columns; every other value is the column's own.
+  const shared = new Set([...params.map((p) => p.name), ...encoder.initializers.map((t) => t.name)]);
+  g.initializers = encoder.initializers;
+  g.constants = new Map(encoder.constants);
+  g.counters = new Map(encoder.counters); // fresh names must not take a shared constant's
+  g.inputs = encoder.inputs.filter((v) => shared.has(v.name!));
+  const table = wordEmbeddings(folder.config);
+  const rows = encoder.nodes.find((n) => n.opType === 'Gather' && n.input![0] === table)!.output![0];
+
+  const columns = columnNames(numNegatives);
+  for (const [c, column] of columns.entries()) {
+    const own = (x: string) => (x === '' || shared.has(x) ? x : columnValue(column, x));
+    for (const n of encoder.nodes) g.nodes.push({ ...n, name: own(n.name!), input: n.input!.map(own), output: n.output!.map(own) });
+    // Each column has its own sequence length (queries are short).
+    for (const v of encoder.inputs.filter((x) => !shared.has(x.name!))) g.inputs.push(renamedInput(v, own(v.name!), c));
+  }
+  const loss = appendLoss(g, cfg.name === 'cached_mnrl' ? { ...cfg, name: 'mnrl' } : cfg, columns.map((c) => columnValue(c, 'sentence_embedding')));
+  addOutput(g, loss, 'float', []);
+  const dense = params.filter((p) => p.name !== table);
+  const wordRows = columns.map((c) => columnValue(c, rows));
+  const grads = appendBackward(g, { seeds: new Map([[loss, constFloat(g, 1)]]), wrt: [...dense.map((p) => p.name), ...wordRows] });
+  for (const p of dense) addOutput(g, node(g, 'Identity', [grads.get(p.name)!], {}, `d_${p.name}`), 'float', p.dims);
+  for (const [c, column] of columns.entries()) {
+    addOutput(g, node(g, 'Identity', [grads.get(wordRows[c])!], {}, columnValue(column, WORD_ROWS_GRAD)), 'float', ['batch', `sequence_${c}`, folder.config.hiddenSize]);
+  }
+  pruneDeadNodes(g);
+  return { graph: g, columns, params };
+}
+
+/** An encoder input under its column's name, its sequence axis named for the column. */
+function renamedInput(v: proto.IValueInfoProto, name: string, column: number): proto.IValueInfoProto {
+  const t = v.type!.tensorType!;
+  const dim = t.shape!.dim!.map((d) => (d.dimParam === 'sequence' ? { dimParam: `sequence_${column}` } : d));
+  return { name, type: { tensorType: { elemType: t.elemType, shape: { dim } } } };
+}
