@@ -7,11 +7,12 @@
 // Queries are 10 words. Texts are drawn from bert-base-uncased's real vocabulary
 // (../shared/reference/tokenizers, or BENCH_VOCAB); xlmr-base tokenizes them with tiny-xlmr's tokenizer.
 // Each shape runs in a child process per variant, so each peak RSS is its own:
-//   recompute  every backward pass recomputes its chunk's forward (train.memory_budget: none, the default)
-//   keep       activations kept between passes (train.memory_budget: auto, 80% of the memory available)
+//   parts      micro-batches in as few step-graph parts as fit (train.memory_budget: auto, the default:
+//              80% of the memory available; BENCH_BUDGET=6GB sets another)
+//   chunks     every backward pass recomputes its chunk's forward (train.memory_budget: none)
 // Printed per run: median triples/s over BENCH_STEPS steps after a warm-up, peak RSS, host time per
 // step by task, and with BENCH_PROFILE=1 onnxruntime's kernel time by op type.
-//   BENCH_SHAPES (default minilm,bert-mini,xlmr-base), BENCH_VARIANTS (recompute,keep),
+//   BENCH_SHAPES (default minilm,bert-mini,xlmr-base), BENCH_VARIANTS (parts,chunks),
 //   BENCH_STEPS (3), BENCH_BATCH (32)
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,12 +20,12 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LossBatch, LossConfig } from '../src/losses/batch.js';
-import { peakResidentBytes } from '../src/graphs/training/kept-activations.js';
+import { peakResidentBytes } from '../src/graphs/training/step-memory.js';
 import { readModelFolder } from '../src/model/folder.js';
 import { loadTokenizer } from '../src/model/tokenizer.js';
 import { ADAMW_DEFAULTS } from '../src/train/host-optim.js';
 import { openLearner } from '../src/train/learner.js';
-import { defaultMemoryBudget } from '../src/train/memory-budget.js';
+import { defaultMemoryBudget, parseMemoryBudget } from '../src/train/memory-budget.js';
 import { bertBaseUncased, SHAPES, vocabularyTexts, writeShapeFolder } from './model-shapes.js';
 
 /** What each shape trains, and sentence-transformers 6.0.1 / PyTorch 2.13 fp32 on this machine (issue #17). */
@@ -42,7 +43,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const run = process.env.BENCH_RUN;
 if (run === undefined) {
   const shapes = (process.env.BENCH_SHAPES ?? 'minilm,bert-mini,xlmr-base').split(',');
-  const variants = (process.env.BENCH_VARIANTS ?? 'recompute,keep').split(',');
+  const variants = (process.env.BENCH_VARIANTS ?? 'parts,chunks').split(',');
   const rows: Record<string, string | number>[] = [];
   for (const shape of shapes) {
     if (!WORK[shape]) throw new Error(`BENCH_SHAPES: no shape "${shape}" (${Object.keys(WORK).join(', ')})`);
@@ -79,7 +80,7 @@ const vocab = bertBaseUncased();
 const loss: LossConfig = { name: 'mnrl', scale: 20, symmetric: false, mini_batch_size: 32 };
 const timings = new Map<string, number>();
 const profileDir = process.env.BENCH_PROFILE ? fs.mkdtempSync(path.join(os.tmpdir(), 'densetrain-profile-')) : undefined;
-const learner = await openLearner(folder, { engine: 'onnx', loss, memoryBudget: variant === 'keep' ? defaultMemoryBudget() : undefined, timings, profileDir });
+const learner = await openLearner(folder, { engine: 'onnx', loss, memoryBudget: variant === 'parts' ? (process.env.BENCH_BUDGET ? budgetBytes(process.env.BENCH_BUDGET) : defaultMemoryBudget()) : undefined, timings, profileDir });
 console.log(`${SHAPES[shape].label} (${shape}), ${variant}: ${learner.description}`);
 
 const batchOf = (s: number): LossBatch => ({
@@ -101,7 +102,7 @@ for (let s = 0; s <= steps; s++) {
     times.push((t2 - t0) / 1000);
     optimizerMs += t2 - t1;
   }
-  console.log(`  step ${s}${s === 0 ? ' (warm-up)' : ''}: ${((t2 - t0) / 1000).toFixed(2)} s, loss ${l.toFixed(4)} (query ${batch.query.seqLen} / passage ${batch.positive.seqLen} tokens)`);
+  console.log(`  step ${s}${s === 0 ? ' (warm-up)' : ''}: ${((t2 - t0) / 1000).toFixed(2)} s, peak RSS so far ${(peakResidentBytes() / 2 ** 30).toFixed(2)} GB, loss ${l.toFixed(4)} (query ${batch.query.seqLen} / passage ${batch.positive.seqLen} tokens)`);
 }
 await learner.dispose();
 const med = median(times);
@@ -126,4 +127,10 @@ function printProfile(dir: string): void {
     const top = [...byOp].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([op, d]) => `${op} ${((100 * d) / total).toFixed(0)}%`);
     console.log(`  profile ${file}: kernels ${(total / 1e6).toFixed(2)} s over all steps; ${top.join(', ')}`);
   }
+}
+
+function budgetBytes(value: string): number {
+  const b = parseMemoryBudget(value, 'BENCH_BUDGET');
+  if (typeof b !== 'number') throw new Error('BENCH_BUDGET: a size, e.g. 3.2GB');
+  return b;
 }

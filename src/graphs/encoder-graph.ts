@@ -109,8 +109,13 @@ function gelu(c: Ctx, x: string): string {
   return activation(c.g, c.cfg.activation, x);
 }
 
-/** The config's GELU of x: exact (erf) for 'gelu', the tanh approximation for 'gelu_new'. */
+/**
+ * The config's GELU of x: exact (erf) for 'gelu', the tanh approximation for 'gelu_new'. From
+ * opset 20 the Gelu op (the training graphs: its backward keeps x alone, vjp/unary.ts), before it
+ * the composite that exporters write (onnxruntime fuses it).
+ */
 export function activation(g: Graph, act: EncoderConfig['activation'], x: string): string {
+  if (g.opset >= 20) return node(g, 'Gelu', [x], act === 'gelu' ? {} : { approximate: 'tanh' });
   if (act === 'gelu') {
     const erf = node(g, 'Erf', [node(g, 'Div', [x, constFloat(g, Math.SQRT2)])]);
     return node(g, 'Mul', [node(g, 'Mul', [x, node(g, 'Add', [erf, constFloat(g, 1)])]), constFloat(g, 0.5)]);

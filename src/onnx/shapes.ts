@@ -28,7 +28,7 @@ export function broadcastShapes(shapes: Shape[]): Shape | undefined {
   return out;
 }
 
-const SAME_AS_FIRST = new Set(['Identity', 'Cast', 'Erf', 'Tanh', 'Sqrt', 'Reciprocal', 'Neg', 'Exp', 'Log', 'Not', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'CumSum']);
+const SAME_AS_FIRST = new Set(['Identity', 'Cast', 'Erf', 'Gelu', 'Tanh', 'Sqrt', 'Reciprocal', 'Neg', 'Exp', 'Log', 'Not', 'Softmax', 'LogSoftmax', 'LayerNormalization', 'CumSum']);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Equal', 'Greater', 'GreaterOrEqual', 'Less', 'LessOrEqual', 'Where', 'And', 'Or']);
 const REDUCE = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceL2']);
 

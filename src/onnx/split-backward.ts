@@ -67,7 +67,7 @@ function valueInfo(name: string, type: ElemType): proto.IValueInfoProto {
  * after (its forward nodes carry the same names). `combined`'s backward nodes are those whose
  * names `forward` does not have.
  */
-export function splitBackward(forward: Graph, combined: Graph): SplitGraphs {
+export function splitBackward(forward: Graph, combined: Graph, recompute: ReadonlySet<string> = RECOMPUTE): SplitGraphs {
   const forwardNames = new Set(forward.nodes.map((n) => n.name));
   const backwardOnly = combined.nodes.filter((n) => !forwardNames.has(n.name));
   const producer = new Map(forward.nodes.flatMap((n) => n.output!.map((y) => [y, n] as const)));
@@ -80,7 +80,7 @@ export function splitBackward(forward: Graph, combined: Graph): SplitGraphs {
     const y = needed.pop()!;
     const n = producer.get(y)!;
     if (again.has(n) || savedSet.has(y)) continue;
-    if (RECOMPUTE.has(n.opType!)) {
+    if (recompute.has(n.opType!)) {
       again.add(n);
       needed.push(...n.input!.filter((x) => producer.has(x)));
     } else savedSet.add(y);

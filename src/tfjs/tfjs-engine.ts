@@ -17,7 +17,6 @@ export interface TfjsEngine {
   hidden: number;
   embed(rows: TokenBatch, dropout?: Dropout): Promise<Float32Array>;
   backward(rows: TokenBatch, dEmbeddings: Float32Array, dropout?: Dropout): Promise<void>;
-  forget(): void;
   weights: TensorMap;
   grads: TensorMap;
   weightsChanged(): void;
@@ -55,7 +54,6 @@ export async function openTfjsEngine(folder: ModelFolder): Promise<TfjsEngine> {
         t.dispose();
       }
     },
-    forget: () => {}, // tfjs recomputes in backward: nothing is kept
     weights,
     grads: zerosLike(weights),
     weightsChanged() {

@@ -4,6 +4,7 @@
 // accumulation, clipping, AdamW on host arrays). Two exist: onnxruntime (onnx-engine.ts), which
 // `auto` means, and tfjs (src/tfjs/tfjs-engine.ts), only when the recipe or --engine asks for it: installing
 // tfjs-node must not silently switch a run to another engine (with several times the memory).
+import type { StepPart } from '../graphs/training/train-step.js';
 import type { LossConfig } from '../losses/batch.js';
 import type { Dropout } from '../model/dropout-mask.js';
 import type { TensorMap } from '../model/safetensors.js';
@@ -19,25 +20,24 @@ export interface TrainEngine {
   description: string;
   /** The embedding width H. */
   hidden: number;
-  /**
-   * Sentence embeddings [rows, H] of a token batch with the current `weights`; with `dropout`, in
-   * training mode. `forBackward`: backward(rows) follows, and the engine may keep what it needs
-   * from this pass (the same `rows` object identifies them) instead of recomputing it.
-   */
-  embed(rows: TokenBatch, dropout?: Dropout, forBackward?: boolean): Promise<Float32Array>;
+  /** Sentence embeddings [rows, H] of a token batch with the current `weights`; with `dropout`, in training mode. */
+  embed(rows: TokenBatch, dropout?: Dropout): Promise<Float32Array>;
   /**
    * Adds d(Σ embed(rows, dropout) ⊙ dEmbeddings)/d(weight) to `grads`, for every weight
    * (`dEmbeddings` [rows, H]). The same `dropout` as the forward pass draws the same masks.
    */
   backward(rows: TokenBatch, dEmbeddings: Float32Array, dropout?: Dropout): Promise<void>;
   /**
-   * The whole micro-batch at once, when the engine can and its activations fit the memory budget:
-   * the loss of `columns` (query, positive, negatives), whose weight gradients, if it is finite,
-   * are added to `grads`. Undefined when it did not run: the step then goes chunk by chunk.
+   * Rows per part of a micro-batch whose columns have these sequence lengths, for `stepPart` within
+   * the memory budget: 0 where the engine has no step graph or not even one row fits (the step then
+   * runs chunk by chunk).
    */
-  wholeStep?(cfg: LossConfig, columns: TokenBatch[], dropout: (column: number) => Dropout | undefined, teacherMargins?: Float32Array): Promise<number | undefined>;
-  /** Drop whatever embed kept for backward passes that did not run (a step that ended early). */
-  forget(): void;
+  partRows?(seqLens: number[]): number;
+  /**
+   * The loss and, if it is finite, the weight gradients of a part's rows added to `grads`, in one
+   * pass (graphs/training/step-graph.ts); also the part's embeddings.
+   */
+  stepPart?(cfg: LossConfig, part: StepPart, dropout: (column: number) => Dropout | undefined, teacherMargins?: Float32Array): Promise<{ loss: number; embeddings: Float32Array[] }>;
   /** Trainable weights by Hugging Face name, in-out layout (Linear weights [in, out]); the optimizer updates them in place, then calls `weightsChanged`. */
   weights: TensorMap;
   /**

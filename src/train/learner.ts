@@ -14,7 +14,8 @@ import { resolvePrompt, roleChoice } from '../model/prompts.js';
 import type { TensorMap } from '../model/safetensors.js';
 import { loadTokenizer } from '../model/tokenizer.js';
 import type { EngineName, TrainEngine } from './engine.js';
-import { addGradients, type AdamWConfig, type HostMoments, hostAdamwStep, hostClip, hostGlobalNorm, scaleGradients, zeroMoments, zerosLike } from './host-optim.js';
+import { addGradients, type AdamWConfig, clipCoefficient, type HostMoments, hostAdamwStep, hostGlobalNorm, sharedCopy, zeroMoments, zerosLike } from './host-optim.js';
+import { openHostThreads } from './host-threads.js';
 import { type OnnxEngineOptions, openOnnxEngine } from './onnx-engine.js';
 import { accumulateStep, type RowGather, zeroGradients } from './step.js';
 
@@ -75,7 +76,9 @@ export function learnerOn(engine: TrainEngine, folder: ModelFolder, opts: Omit<L
   // are then added, so accumulation sums whole micro-batches, as one process per micro-batch would.
   const params = engine.weights, grads = engine.grads;
   let micro: TensorMap | undefined;
-  const opt = opts.moments ? { step: opts.moments.step, m: mapToInOutLayout(opts.moments.m), v: mapToInOutLayout(opts.moments.v) } : zeroMoments(params);
+  const opt = opts.moments ? { step: opts.moments.step, m: sharedCopy(mapToInOutLayout(opts.moments.m)), v: sharedCopy(mapToInOutLayout(opts.moments.v)) } : zeroMoments(params);
+  // AdamW over every core, where the engine's arrays are shared (the onnx engine's).
+  const threads = openHostThreads([...params].map(([name, p]) => ({ w: p.data, g: grads.get(name)?.data ?? p.data, m: opt.m.get(name)!.data, v: opt.v.get(name)!.data })));
   const tokenizer = loadTokenizer(folder.dir, folder.maxSeqLength);
   const normParams = normParameterNames(folder.config);
   let gathered = 0;
@@ -113,12 +116,12 @@ export function learnerOn(engine: TrainEngine, folder: ModelFolder, opts: Omit<L
       if (gathered === 0 && !sumAcross) throw new Error('update: no gradients gathered');
       // Every rank sums the same tensors in the same (the engine's) order.
       if (sumAcross) for (const g of grads.values()) sumAcross(g.data);
-      if (microBatches > 1) scaleGradients(grads, 1 / microBatches);
-      const norm = hostGlobalNorm(grads);
-      if (maxGradNorm !== null) hostClip(grads, norm, maxGradNorm);
-      hostAdamwStep(params, grads, opt, lr, adam, normParams);
+      // Averaged over micro-batches and clipped as AdamW reads them, which also zeroes them for the next step.
+      const average = microBatches > 1 ? 1 / microBatches : 1;
+      const norm = hostGlobalNorm(grads, average);
+      const clip = maxGradNorm === null ? 1 : clipCoefficient(norm, maxGradNorm);
+      hostAdamwStep(params, grads, opt, lr, adam, normParams, { average, clip }, threads);
       engine.weightsChanged();
-      zeroGradients(grads);
       gathered = 0;
       return norm;
     },
@@ -137,6 +140,9 @@ export function learnerOn(engine: TrainEngine, folder: ModelFolder, opts: Omit<L
     },
     weights,
     moments: () => ({ step: opt.step, m: mapToInOutLayout(opt.m), v: mapToInOutLayout(opt.v) }),
-    dispose: () => engine.dispose(),
+    dispose: async () => {
+      await threads?.dispose();
+      await engine.dispose();
+    },
   };
 }

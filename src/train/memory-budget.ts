@@ -1,14 +1,14 @@
 // train.memory_budget: the most memory (resident set) a training run may peak at. The onnx engine
-// spends what the run does not otherwise need on keeping activations between a chunk's forward and
-// backward passes (no recompute); past the budget it recomputes them. `none`, the default, keeps
-// nothing: on the CPU provider, onnxruntime-node moves a kept activation out of and back into the
-// runtime at well under memory speed, which costs more than recomputing it for MiniLM-sized
-// encoders and saves time from xlm-roberta-base's size up (see the README's Benchmarks).
+// spends it on speed: a micro-batch runs in as few parts as fit, each part's loss, forward and
+// backward in one run of the step graph (no recompute: three encoder passes per step with one
+// part, as PyTorch makes); without a budget (`none`) every chunk's backward pass recomputes its
+// forward (four passes, the least memory). `auto`, the default, is 80% of the memory available
+// when the run starts. See the README's "Training engines" and Benchmarks.
 import os from 'node:os';
 
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 
-/** Bytes of a budget written as a number of bytes or with a unit ("6GB", "6 GiB", "512MiB"), or auto, or none (the default). */
+/** Bytes of a budget written as a number of bytes or with a unit ("6GB", "6 GiB", "512MiB"), or auto (the default), or none. */
 export function parseMemoryBudget(value: string, where?: string): number | 'auto' | 'none' {
   if (value === 'auto' || value === 'none') return value;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b|b)?\s*$/i.exec(value);

@@ -34,6 +34,12 @@ export function localRank(env: NodeJS.ProcessEnv = process.env): number | undefi
   return v === undefined || !/^\d+$/.test(v) ? undefined : Number(v);
 }
 
+/** How many ranks the launcher started on this machine (1 when it does not say). */
+export function localSize(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.OMPI_COMM_WORLD_LOCAL_SIZE ?? env.MPI_LOCALNRANKS ?? env.PMIX_LOCAL_SIZE;
+  return v === undefined || !/^[1-9]\d*$/.test(v) ? 1 : Number(v);
+}
+
 export const SINGLE_PROCESS: Communicator = {
   rank: 0,
   size: 1,

@@ -2,11 +2,11 @@
 // (src/graphs/training/train-step.ts) run by onnxruntime-node on all cores; the weights and their
 // gradients are host arrays, fed to the graphs every run.
 import * as ort from 'onnxruntime-node';
-import { calibrateKept, createOnnxTrainState, forgetKept, onnxBackward, onnxEmbed, onnxStep } from '../graphs/training/train-step.js';
+import { createOnnxTrainState, onnxBackward, onnxEmbed, onnxPartRows, onnxStepPart } from '../graphs/training/train-step.js';
 import type { ModelFolder } from '../model/folder.js';
 import type { TrainEngine } from './engine.js';
 import { formatBytes } from './memory-budget.js';
-import { zerosLike } from './host-optim.js';
+import { sharedCopy, zerosLike } from './host-optim.js';
 
 export interface OnnxEngineOptions {
   /** onnxruntime execution provider: cpu (default), cuda, dml, coreml. */
@@ -17,34 +17,35 @@ export interface OnnxEngineOptions {
   threads?: number;
   /** Write onnxruntime's profiles here (benchmarks). */
   profileDir?: string;
-  /** train.memory_budget in bytes: activations are kept between passes below it (undefined: never). */
+  /** train.memory_budget in bytes: micro-batches run in parts of the step graph within it (undefined: chunk by chunk). */
   memoryBudget?: number;
   /** Milliseconds by task, for benchmarks (see OnnxTrainOptions.timings). */
   timings?: Map<string, number>;
 }
 
 /** What the first line says of the memory budget. */
-function memoryLine(keep: { calibrated: boolean; allowance: number } | undefined, budget: number | undefined): string {
-  if (!keep || budget === undefined) return '';
-  return keep.calibrated && keep.allowance === 0
-    ? `, memory budget ${formatBytes(budget)} (no room to keep activations: every backward pass recomputes its forward)`
-    : `, memory budget ${formatBytes(budget)} (activations kept between passes within it from the second optimizer step on)`;
+function memoryLine(budget: number | undefined): string {
+  return budget === undefined
+    ? ', no memory budget (each backward pass recomputes its chunk\'s forward)'
+    : `, memory budget ${formatBytes(budget)} (micro-batches in as few step-graph parts as fit)`;
 }
 
 export async function openOnnxEngine(folder: ModelFolder, opts: OnnxEngineOptions = {}): Promise<TrainEngine> {
   const state = await createOnnxTrainState(folder, opts);
   const engine: TrainEngine = {
     name: 'onnx',
-    description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider${opts.deviceId !== undefined && state.executionProvider !== 'cpu' ? ` (device ${opts.deviceId})` : ''}, ${state.threads} threads${memoryLine(state.keep, opts.memoryBudget)}`,
+    description: `densetrain: engine onnx, onnxruntime-node ${ort.env.versions.common} ${state.executionProvider} execution provider${opts.deviceId !== undefined && state.executionProvider !== 'cpu' ? ` (device ${opts.deviceId})` : ''}, ${state.threads} threads${memoryLine(opts.memoryBudget)}`,
     hidden: state.hidden,
-    embed: (rows, dropout, forBackward) => onnxEmbed(state, rows, dropout, forBackward),
+    embed: (rows, dropout) => onnxEmbed(state, rows, dropout),
     backward: (rows, d, dropout) => onnxBackward(state, rows, d, dropout, engine.grads),
-    wholeStep: process.env.DT_WHOLE ? (cfg, columns, dropout, margins) => onnxStep(state, cfg, columns, dropout, margins, engine.grads) : undefined,
-    forget: () => forgetKept(state),
-    weights: state.weights,
+    partRows: (seqLens) => onnxPartRows(state, seqLens),
+    stepPart: (cfg, part, dropout, margins) => onnxStepPart(state, cfg, part, dropout, margins, engine.grads),
+    weights: sharedCopy(state.weights),
     grads: zerosLike(state.weights),
-    // Weights are fed from the host arrays every run; the first update ends the step that measures what the run needs besides kept activations.
-    weightsChanged: () => calibrateKept(state),
+    // The optimizer's copy is in shared memory (AdamW over threads, host-threads.ts); onnxruntime-node takes no SharedArrayBuffer, so the runs read a plain copy.
+    weightsChanged: () => {
+      for (const [name, w] of engine.weights) state.weights.get(name)!.data.set(w.data);
+    },
     dispose: () => state.release(),
   };
   return engine;

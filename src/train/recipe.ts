@@ -121,7 +121,7 @@ const SCHEMA: Section = {
         resume: { kind: 'string', default: null, nullable: true },
         engine: oneOf(['auto', 'tfjs', 'onnx'], 'auto'),
         execution_provider: oneOf(['cpu', 'cuda', 'dml', 'coreml'], 'cpu'), // the onnx engine's
-        memory_budget: str('none'), // the onnx engine's: keep activations between passes within this peak memory; auto: 80% of what is available
+        memory_budget: str('auto'), // the onnx engine's peak memory: micro-batches in as few step-graph parts as fit; auto: 80% of what is available; none: chunk by chunk
         report_to: choices(['tensorboard', 'none'], []), // a name or a list; none: nothing
       },
     },

@@ -6,6 +6,8 @@
 // Gao et al. 2021: the same loss and gradients as mnrl, activation memory bounded by
 // `mini_batch_size` rows) runs them in mini-batches. With a step seed, dropout is on, and the
 // backward pass of some rows redraws the masks of their forward pass (ST's RandContext).
+// An engine with a step graph (onnx, within train.memory_budget) instead runs the micro-batch in
+// as few parts as fit, each part's loss, forward and backward in one run (stepInParts).
 import { embeddingLossAndGradients } from '../graphs/training/embedding-loss.js';
 import { type LossBatch, type LossConfig, sliceRows } from '../losses/batch.js';
 import type { Dropout, DropoutStep } from '../model/dropout-mask.js';
@@ -67,21 +69,14 @@ export async function accumulateStep(engine: TrainEngine, cfg: LossConfig, batch
   const dropout = (column: number, a: number) => (step ? { step, column, firstRow: first + a } : undefined);
   const blockRows = opts.blockRows ?? batch.query.batchSize;
   if (!Number.isInteger(blockRows) || blockRows < 1) throw new Error(`training step: blockRows must be a positive integer, not ${opts.blockRows}`);
-  // The whole micro-batch in one engine pass when it fits (not for GradCache, whose point is bounded memory, nor split in blocks or across ranks).
-  if (engine.wholeStep && !cached && !across && opts.blockRows === undefined) {
-    const loss = await engine.wholeStep(cfg, columns, (c) => dropout(c, 0), batch.teacherMargins);
-    if (loss !== undefined) return loss;
-  }
+  // In parts through the engine's step graph where they fit (not for GradCache, whose point is bounded memory, nor in blocks or across ranks).
+  const partRows = !cached && !across && opts.blockRows === undefined ? (engine.partRows?.(columns.map((c) => c.seqLen)) ?? 0) : 0;
+  if (partRows > 0) return stepInParts(engine, cfg, batch, partRows, dropout);
   // Both passes run on the same row ranges, within blocks of blockRows: mini-batches (cached_mnrl)
-  // or chunks of about chunkTokens tokens. One token batch per range, the same object in both
-  // passes: the engine may keep a chunk's activations from its forward for its backward.
+  // or chunks of about chunkTokens tokens.
   const slices = columns.map((col) => chunks(batch.query.batchSize, blockRows).map(([start, end]) =>
     chunks(end - start, cached ? cfg.mini_batch_size : Math.max(1, Math.floor(chunkTokens / col.seqLen))).map(([a, b]) => ({ a: start + a, b: start + b, rows: sliceRows(col, start + a, start + b) }))));
-  try {
-    return await forwardLossBackward(engine, cfg, batch, { slices, first, dropout, across });
-  } finally {
-    engine.forget();
-  }
+  return forwardLossBackward(engine, cfg, batch, { slices, first, dropout, across });
 }
 
 interface StepPlan {
@@ -98,7 +93,7 @@ async function forwardLossBackward(engine: TrainEngine, cfg: LossConfig, batch: 
   const columnRows = [batch.query, batch.positive, ...batch.negatives].map((col) => col.batchSize);
   const embeddings = columnRows.map((rows) => new Float32Array(rows * H));
   for (const [c, e] of embeddings.entries()) {
-    for (const { a, rows } of slices[c].flat()) e.set(await engine.embed(rows, dropout(c, a), true), a * H);
+    for (const { a, rows } of slices[c].flat()) e.set(await engine.embed(rows, dropout(c, a)), a * H);
   }
   // cached_mnrl is mnrl: caching only changes how the encoder runs.
   const lossCfg = cfg.name === 'cached_mnrl' ? { ...cfg, name: 'mnrl' as const } : cfg;
@@ -124,6 +119,33 @@ async function forwardLossBackward(engine: TrainEngine, cfg: LossConfig, batch: 
     }
   } finally {
     engine.grads = target;
+  }
+  return loss;
+}
+
+/**
+ * The micro-batch in parts of `partRows` rows, each one run of the engine's step graph: the
+ * embeddings of every part but the first beforehand (forward only: the first part's loss needs
+ * them), then each part's loss and weight gradients, its own embeddings computed in its run and
+ * the others' fed. One part: three encoder passes, as PyTorch; k parts: 3 + (k-1)/k.
+ */
+async function stepInParts(engine: TrainEngine, cfg: LossConfig, batch: LossBatch, partRows: number, dropout: (column: number, a: number) => Dropout | undefined): Promise<number> {
+  const columns = [batch.query, batch.positive, ...batch.negatives];
+  const B = batch.query.batchSize, H = engine.hidden;
+  // Parts of equal size: as few as fit, none smaller than needed (20 + 12 rows would be 16 + 16).
+  const parts = chunks(B, Math.ceil(B / Math.ceil(B / partRows)));
+  if (process.env.DT_DEBUG) console.error('parts', partRows, parts);
+  const embeddings = columns.map(() => new Float32Array(B * H));
+  for (const [a, b] of parts.slice(1)) {
+    for (const [c, col] of columns.entries()) embeddings[c].set(await engine.embed(sliceRows(col, a, b), dropout(c, a)), a * H);
+  }
+  let loss = NaN;
+  for (const [p, [a, b]] of parts.entries()) {
+    const part = { columns: columns.map((col) => sliceRows(col, a, b)), before: embeddings.map((e) => e.subarray(0, a * H)), after: embeddings.map((e) => e.subarray(b * H)) };
+    const r = await engine.stepPart!(cfg, part, (c) => dropout(c, a), batch.teacherMargins);
+    if (p === 0) loss = r.loss;
+    if (!Number.isFinite(r.loss)) return r.loss; // the caller discards the step
+    for (const [c, e] of r.embeddings.entries()) embeddings[c].set(e, a * H);
   }
   return loss;
 }

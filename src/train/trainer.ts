@@ -28,7 +28,7 @@ import { acquireRunLock } from './run-lock.js';
 import { checkRunOptions, runOptions } from './run-options.js';
 import { lrAt } from './schedule.js';
 import { streamRun } from './stream-run.js';
-import { type Communicator, rankLine, worldCommunicator } from './mpi.js';
+import { type Communicator, localSize, rankLine, worldCommunicator } from './mpi.js';
 import { checkRanks, checkWorldSize, readRankBatch, rowGather } from './data-parallel.js';
 import { lastEvalFromMetrics, trainingCardInfo, type LastEval } from './card-info.js';
 import { describeEnvironment, writeRunRecord } from './run-record.js';
@@ -120,7 +120,8 @@ function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, 
   const name = resolveEngine(recipe.train.engine);
   if (ranks > 1 && name === 'tfjs') throw new Error(`train.engine: MPI needs the onnx engine (its gradients are host arrays to all-reduce); use --engine onnx`);
   const budget = parseMemoryBudget(recipe.train.memory_budget);
-  if (name === 'tfjs' && budget !== 'none') throw new Error(`train.memory_budget is the onnx engine's (it keeps activations between passes); the tfjs engine recomputes them: use --engine onnx, or drop memory_budget`);
+  // auto, the default, is what the engine can use: the tfjs engine has no step graph, so a size is an error there.
+  if (name === 'tfjs' && typeof budget === 'number') throw new Error(`train.memory_budget is the onnx engine's (it runs micro-batches in parts of one graph within it); the tfjs engine runs chunk by chunk: use --engine onnx, or drop memory_budget`);
   if (name === 'tfjs' && recipe.train.execution_provider !== 'cpu') {
     throw new Error(`train.execution_provider ${recipe.train.execution_provider} is the onnx engine's; the tfjs engine runs on --backend (use --engine onnx, or drop execution_provider)`);
   }
@@ -132,7 +133,8 @@ function openEngine(recipe: Recipe, folder: ModelFolder, moments?: HostMoments, 
     deviceId: ranks > 1 ? comm!.localRank : undefined,
     gather: ranks > 1 && recipe.loss.gather_across_devices ? rowGather(comm!) : undefined,
     blockRows,
-    memoryBudget: budget === 'none' ? undefined : budget === 'auto' ? defaultMemoryBudget() : budget,
+    // auto shares the machine's memory among its ranks; a size is per rank.
+    memoryBudget: budget === 'none' || name === 'tfjs' ? undefined : budget === 'auto' ? Math.floor(defaultMemoryBudget() / (ranks > 1 ? localSize() : 1)) : budget,
   });
 }
 

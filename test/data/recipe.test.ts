@@ -43,7 +43,7 @@ describe('loadRecipe', () => {
       resume: null,
       engine: 'auto',
       execution_provider: 'cpu',
-      memory_budget: 'none',
+      memory_budget: 'auto',
     });
     expect(r.data).toMatchObject({
       train: ['data/*.jsonl'],

@@ -1,7 +1,7 @@
 // Entry for test/train/memory-budget.test.ts: `node --import tsx test/helpers/budget-train.ts RECIPE
 // [key=value ...]` trains and prints one JSON line: the run's first line, its losses, gradient norms and the
 // process's peak resident set (VmHWM), which only a process of its own measures.
-import { peakResidentBytes } from '../../src/graphs/training/kept-activations.js';
+import { peakResidentBytes } from '../../src/graphs/training/step-memory.js';
 import { loadRecipe } from '../../src/train/recipe.js';
 import { train } from '../../src/train/trainer.js';
 

@@ -8,7 +8,7 @@ import type { LossBatch, LossConfig } from '../../src/losses/batch.js';
 import { readModelFolder } from '../../src/model/folder.js';
 import { loadTokenizer } from '../../src/model/tokenizer.js';
 import type { TensorMap } from '../../src/model/safetensors.js';
-import { ADAMW_DEFAULTS, hostAdamwStep, hostClip, hostGlobalNorm, zeroMoments } from '../../src/train/host-optim.js';
+import { ADAMW_DEFAULTS, clipCoefficient, hostAdamwStep, hostGlobalNorm, zeroMoments } from '../../src/train/host-optim.js';
 import { openLearner } from '../../src/train/learner.js';
 import { expectAfterStep } from '../helpers/after-step.js';
 
@@ -66,8 +66,7 @@ describe('host AdamW and clipping', () => {
           r.w[i] -= lr * (r.m[i] / (1 - b1 ** step)) / (Math.sqrt(r.v[i] / (1 - b2 ** step)) + cfg.eps);
         }
       }
-      hostClip(gh, nh, 1);
-      hostAdamwStep(host, gh, hs, lr, cfg, new Set());
+      hostAdamwStep(host, gh, hs, lr, cfg, new Set(), { average: 1, clip: clipCoefficient(nh, 1) });
       for (const [n] of shapes) {
         const r = ref.get(n)!;
         const pairs: [Float32Array, Float64Array][] = [[host.get(n)!.data, r.w], [hs.m.get(n)!.data, r.m], [hs.v.get(n)!.data, r.v]];

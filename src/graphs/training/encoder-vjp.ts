@@ -28,8 +28,11 @@ export interface EncoderGraphOptions {
   dropout?: boolean;
 }
 
+/** The training graphs' opset: 20 has the Gelu op (see activation in encoder-graph.ts). */
+export const TRAINING_OPSET = 20;
+
 /** The forward encoder with its weights graph inputs instead of initializers. */
-export function feedableEncoderGraph(folder: ModelFolder, { opset = 18, dropout = false }: EncoderGraphOptions = {}): EncoderVjpGraph {
+export function feedableEncoderGraph(folder: ModelFolder, { opset = TRAINING_OPSET, dropout = false }: EncoderGraphOptions = {}): EncoderVjpGraph {
   const g = buildEncoderGraph(folder, { opset, dropout });
   const params = g.initializers.filter((t) => folder.weights.has(t.name)).map((t) => ({ name: t.name, dims: t.dims }));
   // Plain inputs, not initializers listed as inputs too: onnxruntime would keep using the

@@ -1,21 +1,24 @@
-// A whole training micro-batch as one ONNX graph: the encoder once per column (query, positive,
-// negatives; the weights shared), the loss on their embeddings, and autodiff's backward of all of
-// it. One onnxruntime run then gives the loss and every weight gradient, where the chunked step
-// (src/train/step.ts) makes about four encoder passes per step (embed every chunk, then each
-// chunk's backward graph recomputes its forward), draws every dropout mask twice, moves the
-// embeddings through the host for the loss, and sums a full gradient set per chunk on the host.
-// The price is memory: the run holds every column's activations at once (kept-activations.ts
-// measures how much, and the engine takes this path only within train.memory_budget).
+// A part of a training micro-batch as one ONNX graph: the encoder once per column (query,
+// positive, negatives; the weights shared) on the part's rows, the loss of the whole batch (the
+// other rows' embeddings come in as inputs, constants here), and autodiff's backward of all of it.
+// One onnxruntime run gives the loss and the weight gradients of the part's rows, where the
+// chunked step makes four encoder passes (embed every chunk, then each chunk's backward graph
+// recomputes its forward). With the whole batch as one part, that is three passes, as PyTorch
+// makes; with k parts, the other parts' embeddings are computed once beforehand (the first part
+// needs them), so 3 + (k-1)/k passes for 1/k of the activation memory (src/train/step.ts).
 //
 // Inputs: per column `<column>/input_ids`, `<column>/attention_mask` (and token_type_ids,
-// prompt_length, the dropout masks: the encoder graph's inputs, prefixed), each weight under its HF
-// name (in-out layout), and for margin_mse `teacher_margins` [rows, k].
-// Outputs: `loss`; `d_<HF name>` per weight except the word table, whose gradient comes per column
-// as `<column>/d_word_embedding_rows` [rows, sequence, H] (see WORD_ROWS_GRAD).
+// prompt_length, the dropout masks: the encoder graph's inputs, prefixed) of the part's rows,
+// `<column>/before` and `<column>/after` [rows, H] (the embeddings of the batch's rows before and
+// after the part's), each weight under its HF name (in-out layout), and for margin_mse
+// `teacher_margins` [B, k] (the whole batch's).
+// Outputs: `loss`; `<column>/sentence_embedding` (the part's rows); `d_<HF name>` per weight except
+// the word table, whose gradient comes per column as `<column>/d_word_embedding_rows`
+// [rows, sequence, H] (see WORD_ROWS_GRAD).
 import type { ModelFolder } from '../../model/folder.js';
 import type { LossConfig } from '../../losses/batch.js';
 import { appendBackward, pruneDeadNodes } from '../../onnx/autodiff.js';
-import { addOutput, constFloat, createGraph, type Graph, node, type proto } from '../../onnx/graph-builder.js';
+import { addInput, addOutput, constFloat, createGraph, type Graph, node, type proto } from '../../onnx/graph-builder.js';
 import { appendLoss, columnNames } from './loss-graph.js';
 import { feedableEncoderGraph, WORD_ROWS_GRAD, wordEmbeddings } from './encoder-vjp.js';
 
@@ -52,7 +55,15 @@ export function buildStepGraph(folder: ModelFolder, cfg: LossConfig, numNegative
     // Each column has its own sequence length (queries are short).
     for (const v of encoder.inputs.filter((x) => !shared.has(x.name!))) g.inputs.push(renamedInput(v, own(v.name!), c));
   }
-  const loss = appendLoss(g, cfg.name === 'cached_mnrl' ? { ...cfg, name: 'mnrl' } : cfg, columns.map((c) => columnValue(c, 'sentence_embedding')));
+  // The batch's other rows come in as embeddings, constants here: [before; own; after] per column.
+  const H = folder.config.hiddenSize;
+  const full = columns.map((c) => {
+    const own = columnValue(c, 'sentence_embedding');
+    addOutput(g, own, 'float', ['batch', H]);
+    const [before, after] = ['before', 'after'].map((side) => addInput(g, columnValue(c, side), 'float', [`rows_${side}`, H]));
+    return node(g, 'Concat', [before, own, after], { axis: 0 });
+  });
+  const loss = appendLoss(g, cfg.name === 'cached_mnrl' ? { ...cfg, name: 'mnrl' } : cfg, full);
   addOutput(g, loss, 'float', []);
   const dense = params.filter((p) => p.name !== table);
   const wordRows = columns.map((c) => columnValue(c, rows));

@@ -3,7 +3,9 @@
 // arrays. `onnxEmbed` gives sentence embeddings; `onnxBackward` takes their gradient and adds the
 // weight gradients into host buffers. In training mode each dropout site's mask is fed
 // (dropout-masks.ts), drawn from the rows' position in their column, so a chunk of rows or a
-// GradCache mini-batch redraws in the backward pass the masks of its forward pass.
+// GradCache mini-batch redraws in the backward pass the masks of its forward pass. Within a
+// memory budget, `onnxStepPart` runs a part of a micro-batch (loss, forward and backward of its
+// rows) as one graph instead (step-graph.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { type DropoutSite, dropoutSites } from '../encoder-graph.js';
 import type { Graph } from '../../onnx/graph-builder.js';
 import { encodeOnnxModel } from '../../onnx/onnx-file.js';
-import { splitBackward, type SplitGraphs } from '../../onnx/split-backward.js';
+import { splitBackward } from '../../onnx/split-backward.js';
 import { hasTokenTypeInput } from '../../model/config.js';
 import type { ModelFolder } from '../../model/folder.js';
 import { toInOutLayout } from '../../model/in-out-layout.js';
@@ -19,14 +21,15 @@ import type { TensorMap } from '../../model/safetensors.js';
 import type { TokenBatch } from '../../model/tokenizer.js';
 import type { Dropout } from '../../model/dropout-mask.js';
 import { dropoutMasks } from './dropout-masks.js';
-import { type ActivationBudget, fitChunkBytes, fitLayout, type KeptChunk, peakResidentBytes, returnBuffers, takeBuffers, tensorBytes } from './kept-activations.js';
+import { fitChunkBytes, type PartBudget, partRowsWithin } from './step-memory.js';
 import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_ROWS_GRAD, wordEmbeddings } from './encoder-vjp.js';
 import type { LossConfig } from '../../losses/batch.js';
 import { buildStepGraph, columnValue } from './step-graph.js';
+import { columnNames } from './loss-graph.js';
 
 export type Mode = 'eval' | 'train';
-/** forward / backward: the recomputing pair; keep-forward / kept-backward: the split pair (kept-activations.ts). */
-export type Pass = 'forward' | 'backward' | 'keep-forward' | 'kept-backward';
+/** forward: embeddings; backward: the weight gradients of given embedding gradients (recomputing the forward). */
+export type Pass = 'forward' | 'backward';
 
 export interface OnnxTrainState {
   /**
@@ -49,12 +52,10 @@ export interface OnnxTrainState {
   weights: TensorMap;
   executionProvider: string;
   threads: number;
-  /** Activations kept between passes (undefined: always recompute). */
-  keep?: ActivationBudget;
+  /** What a part of a micro-batch may take (undefined without a memory budget: no parts, chunks). */
+  parts?: PartBudget;
   /** Milliseconds by task (benchmarks: OnnxTrainOptions.timings). */
   timings?: Map<string, number>;
-  /** Names of the split forward graph's kept outputs, by mode. */
-  keptNames: Map<Mode, string[]>;
   /** The step graph's session (step-graph.ts) of a mode, loss and number of negatives, opened on first use. */
   stepSession(mode: Mode, cfg: LossConfig, numNegatives: number): Promise<ort.InferenceSession>;
   /** Each column's dropout mask buffers in the step graph, reused from run to run. */
@@ -74,7 +75,7 @@ export interface OnnxTrainOptions {
   deviceId?: number;
   /** Write onnxruntime's profile (Chrome trace JSON) of every session into this folder when released. */
   profileDir?: string;
-  /** Bytes the process may peak at (train.memory_budget): activations are kept below it; undefined: never kept. */
+  /** Bytes the process may peak at (train.memory_budget): micro-batches run in parts of the step graph within it; undefined: chunk by chunk. */
   memoryBudget?: number;
   /** Add each task's milliseconds here (dropout masks, forward and backward runs, gradient sums, the word-table scatter). */
   timings?: Map<string, number>;
@@ -119,20 +120,10 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
   const dropout = dropoutSites(folder.config);
   const evalForward = feedableEncoderGraph(folder);
   const opened = new Map<string, Promise<ort.InferenceSession>>();
-  const keptNames = new Map<Mode, string[]>();
-  /** The graph of a pass: the forward encoder, its recomputing backward, or the split pair. */
-  // The split pair of a mode, built once for both of its sessions.
-  const splits = new Map<boolean, SplitGraphs>();
+  /** The graph of a pass: the forward encoder or its recomputing backward. */
   const graphOf = (masks: boolean, pass: Pass): Graph => {
     if (pass === 'forward') return masks ? feedableEncoderGraph(folder, { dropout: true }).graph : evalForward.graph;
-    if (pass === 'backward') return buildEncoderVjpGraph(folder, { dropout: masks }).graph;
-    let split = splits.get(masks);
-    if (!split) {
-      split = splitBackward(feedableEncoderGraph(folder, { dropout: masks }).graph, buildEncoderVjpGraph(folder, { dropout: masks }).graph);
-      splits.set(masks, split);
-      keptNames.set(masks ? 'train' : 'eval', split.saved);
-    }
-    return pass === 'keep-forward' ? split.forward : split.backward;
+    return buildEncoderVjpGraph(folder, { dropout: masks }).graph;
   };
   const session = (mode: Mode, pass: Pass) => {
     const masks = mode === 'train' && dropout.length > 0;
@@ -159,7 +150,6 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
     session,
     stepSession,
     stepMaskBuffers: [],
-    keptNames,
     dropout,
     hidden: folder.config.hiddenSize,
     withTokenTypes: hasTokenTypeInput(folder.config),
@@ -177,49 +167,36 @@ export async function createOnnxTrainState(folder: ModelFolder, opts: OnnxTrainO
       }
     },
   };
-  if (opts.memoryBudget !== undefined) state.keep = await activationBudget(state, opts.memoryBudget);
+  if (opts.memoryBudget !== undefined) state.parts = await partBudget(state, folder, opts.memoryBudget, open);
   return state;
 }
 
-/** Open the split sessions and measure what a chunk keeps: six probe runs of a few tokens (kept-activations.ts). */
-async function activationBudget(s: OnnxTrainState, budget: number): Promise<ActivationBudget> {
-  const mode: Mode = 'train';
-  const forward = await s.session(mode, 'keep-forward');
-  await s.session(mode, 'kept-backward');
-  const names = s.keptNames.get(s.dropout.length > 0 ? 'train' : 'eval')!;
+/**
+ * What a part of r rows of L tokens per column holds during its step graph's run: every forward
+ * value its backward reads, measured by six probe runs of a forward graph returning them all
+ * (split-backward.ts with nothing recomputed), plus its dropout masks and word-row gradients.
+ */
+async function partBudget(s: OnnxTrainState, folder: ModelFolder, budget: number, open: (name: string, graph: Graph) => Promise<ort.InferenceSession>): Promise<PartBudget> {
+  const masks = s.dropout.length > 0;
+  const split = splitBackward(feedableEncoderGraph(folder, { dropout: masks }).graph, buildEncoderVjpGraph(folder, { dropout: masks }).graph, new Set());
+  const forward = await open('activation probe', split.forward);
   const probe = async (rows: number, seqLen: number) => {
     // Token 5: an ordinary token of every vocabulary (not a padding id, which shifts RoBERTa-style positions).
-    const ids = new Int32Array(rows * seqLen).fill(5);
-    const batch: TokenBatch = { inputIds: ids, attentionMask: new Int32Array(rows * seqLen).fill(1), tokenTypeIds: new Int32Array(rows * seqLen), batchSize: rows, seqLen };
-    const masks = s.dropout.length > 0 ? maskFeeds(s, batch, { step: { seed: 0, step: 0, micro: 0 }, column: 0 }) : {};
-    const out = await forward.run(inputsOf(forward, { ...tokenFeeds(s, batch), ...tensorFeeds(s.weights), ...masks }));
-    return { bytes: tensorBytes(out, names), dims: new Map(names.map((n) => [n, out[n].dims])) };
+    const batch: TokenBatch = { inputIds: new Int32Array(rows * seqLen).fill(5), attentionMask: new Int32Array(rows * seqLen).fill(1), tokenTypeIds: new Int32Array(rows * seqLen), batchSize: rows, seqLen };
+    const out = await forward.run(inputsOf(forward, { ...tokenFeeds(s, batch), ...tensorFeeds(s.weights), ...maskFeeds(s, batch, masks ? { step: { seed: 0, step: 0, micro: 0 }, column: 0 } : undefined) }));
+    return split.saved.reduce((n, y) => n + (out[y].data as Float32Array).byteLength, 0);
   };
   const Ls: [number, number, number] = [8, 16, 24];
   const one = [], two = [];
-  for (const l of Ls) {
-    one.push(await probe(1, l));
-    two.push(await probe(2, l));
+  for (const L of Ls) {
+    one.push(await probe(1, L));
+    two.push(await probe(2, L));
   }
-  const bytes = fitChunkBytes(Ls, one.map((p) => p.bytes), two.map((p) => p.bytes));
-  const layout = fitLayout(Ls[0], one[0].dims, two[0].dims, one[1].dims);
-  // Nothing fits a budget the process already exceeds; otherwise the allowance waits for calibrateKept.
-  const openBytes = process.memoryUsage.rss();
-  return { budget, openBytes, allowance: 0, calibrated: budget <= openBytes, bytes, held: new Map(), heldBytes: 0, pool: { layout, free: new Map(), freeBytes: 0 } };
-}
-
-/**
- * After the first optimizer step, which kept nothing: what kept activations may use is the budget
- * less the peak so far and less the split sessions' working memory.
- */
-export function calibrateKept(s: OnnxTrainState): void {
-  const keep = s.keep;
-  if (!keep || keep.calibrated) return;
-  const peak = peakResidentBytes();
-  // The split sessions' working memory comes on top of the recomputing ones' (each session has an
-  // arena of its own): as much as the first step added to what the process held at open, at most.
-  keep.allowance = Math.max(0, keep.budget - peak - (peak - keep.openBytes));
-  keep.calibrated = true;
+  await forward.release();
+  const activations = fitChunkBytes(Ls, one, two);
+  const maskBytes = (rows: number, L: number) => s.dropout.reduce((n, site) => n + 4 * site.dims.reduce<number>((p, d) => p * (d === 'batch' ? rows : d === 'sequence' ? L : Number(d)), 1), 0);
+  const paramBytes = [...s.weights.values()].reduce((n, w) => n + 4 * w.data.length, 0);
+  return { budget, openBytes: process.memoryUsage.rss(), paramBytes, bytes: (rows, L) => ({ activations: activations(rows, L), other: maskBytes(rows, L) + 2 * 4 * rows * L * s.hidden }) };
 }
 
 /** The feeds a session declares (the split graphs read only some of the inputs). */
@@ -263,40 +240,13 @@ function timed<T>(s: OnnxTrainState, task: string, f: () => T): T {
   return r;
 }
 
-/**
- * Sentence embeddings [rows·H] of a token batch with the current `s.weights`; with `dropout`, in
- * training mode. `forBackward`: backward(rows) follows, so keep what it needs if the budget allows.
- */
-export async function onnxEmbed(s: OnnxTrainState, rows: TokenBatch, dropout?: Dropout, forBackward = false): Promise<Float32Array> {
+/** Sentence embeddings [rows·H] of a token batch with the current `s.weights`; with `dropout`, in training mode. */
+export async function onnxEmbed(s: OnnxTrainState, rows: TokenBatch, dropout?: Dropout): Promise<Float32Array> {
   const mode: Mode = dropout ? 'train' : 'eval';
   const feeds = { ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout) };
-  const keep = s.keep;
-  // Room for this chunk's activations beside those held, and the free buffers kept for reuse.
-  if (forBackward && keep && keep.heldBytes + keep.pool.freeBytes + keep.bytes(rows.batchSize, rows.seqLen) <= keep.allowance) {
-    const session = await s.session(mode, 'keep-forward');
-    const names = s.keptNames.get(s.dropout.length > 0 ? mode : 'eval')!;
-    const shape = `${rows.batchSize}x${rows.seqLen}`;
-    const buffers = takeBuffers(keep.pool, rows.batchSize, rows.seqLen);
-    const out = await timed(s, 'forward runs (keeping)', () => session.run(inputsOf(session, feeds), { sentence_embedding: null, ...buffers }));
-    const chunk: KeptChunk = { shape, tensors: buffers, bytes: tensorBytes(buffers, names) };
-    keep.held.set(rows, chunk);
-    keep.heldBytes += chunk.bytes;
-    return out.sentence_embedding.data as Float32Array;
-  }
   const session = await s.session(mode, 'forward');
   const out = await timed(s, 'forward runs', () => session.run(feeds, ['sentence_embedding']));
   return out.sentence_embedding.data as Float32Array;
-}
-
-/** Drop the activations kept for backward passes that will not run (a step that ended early). */
-export function forgetKept(s: OnnxTrainState): void {
-  const keep = s.keep;
-  if (!keep) return;
-  for (const chunk of keep.held.values()) {
-    keep.heldBytes -= chunk.bytes;
-    returnBuffers(keep.pool, chunk.shape, chunk.tensors, keep.allowance - keep.heldBytes);
-  }
-  keep.held.clear();
 }
 
 /**
@@ -305,20 +255,10 @@ export function forgetKept(s: OnnxTrainState): void {
  */
 export async function onnxBackward(s: OnnxTrainState, rows: TokenBatch, dEmbeddings: Float32Array, dropout: Dropout | undefined, grads: TensorMap): Promise<void> {
   const mode: Mode = dropout ? 'train' : 'eval';
-  const kept = s.keep?.held.get(rows);
   const seed = new ort.Tensor('float32', dEmbeddings, [rows.batchSize, s.hidden]);
   const feeds = { ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout), d_sentence_embedding: seed };
-  let out: ort.InferenceSession.ReturnType;
-  if (kept) {
-    s.keep!.held.delete(rows);
-    s.keep!.heldBytes -= kept.bytes;
-    const session = await s.session(mode, 'kept-backward');
-    out = await timed(s, 'backward runs (kept)', () => session.run(inputsOf(session, { ...feeds, ...kept.tensors })));
-    returnBuffers(s.keep!.pool, kept.shape, kept.tensors, s.keep!.allowance - s.keep!.heldBytes);
-  } else {
-    const session = await s.session(mode, 'backward');
-    out = await timed(s, 'backward runs (recomputing)', () => session.run(feeds));
-  }
+  const session = await s.session(mode, 'backward');
+  const out = await timed(s, 'backward runs', () => session.run(feeds));
   const table = grads.get(s.wordTable)!;
   timed(s, 'word-table scatter', () => addRowsAtIds(table.data, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, s.hidden));
   timed(s, 'gradient sums', () => {
@@ -330,36 +270,52 @@ export async function onnxBackward(s: OnnxTrainState, rows: TokenBatch, dEmbeddi
   });
 }
 
+/** A part of a micro-batch (step-graph.ts): rows [a, b) of every column, and the embeddings of the batch's other rows. */
+export interface StepPart {
+  /** Query, positive, negatives: the part's rows. */
+  columns: TokenBatch[];
+  /** Per column, the embeddings [a, H] of the rows before the part and [B - b, H] of those after it. */
+  before: Float32Array[];
+  after: Float32Array[];
+}
+
 /**
- * A whole micro-batch in one run of the step graph (step-graph.ts): returns the loss and, when it
- * is finite, adds the weight gradients to `grads`. `columns`: query, positive, negatives (B rows
- * each); `dropout(c)`: column c's masks (rows from 0).
+ * One run of the step graph (step-graph.ts) on a part of a micro-batch: the batch's loss and the
+ * part's embeddings; when the loss is finite, the weight gradients of the part's rows are added to
+ * `grads`. `dropout(c)`: the masks of column c's part rows.
  */
-export async function onnxStep(s: OnnxTrainState, cfg: LossConfig, columns: TokenBatch[], dropout: (column: number) => Dropout | undefined, teacherMargins: Float32Array | undefined, grads: TensorMap): Promise<number> {
+export async function onnxStepPart(s: OnnxTrainState, cfg: LossConfig, part: StepPart, dropout: (column: number) => Dropout | undefined, teacherMargins: Float32Array | undefined, grads: TensorMap): Promise<{ loss: number; embeddings: Float32Array[] }> {
   const mode: Mode = dropout(0) ? 'train' : 'eval';
-  const session = await s.stepSession(mode, cfg, columns.length - 2);
-  const names = ['query', 'positive', ...columns.slice(2).map((_, j) => `negative_${j}`)];
+  const k = part.columns.length - 2;
+  const session = await s.stepSession(mode, cfg, k);
+  const names = columnNames(k);
   const feeds: Record<string, ort.Tensor> = tensorFeeds(s.weights);
-  for (const [c, rows] of columns.entries()) {
+  for (const [c, rows] of part.columns.entries()) {
     const d = dropout(c);
-    const own = { ...tokenFeeds(s, rows), ...(d ? timed(s, 'dropout masks', () => tensorFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, (s.stepMaskBuffers[c] ??= new Map())))) : {}) };
+    const own = {
+      ...tokenFeeds(s, rows),
+      ...(d ? timed(s, 'dropout masks', () => tensorFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, (s.stepMaskBuffers[c] ??= new Map())))) : {}),
+      before: new ort.Tensor('float32', part.before[c], [part.before[c].length / s.hidden, s.hidden]),
+      after: new ort.Tensor('float32', part.after[c], [part.after[c].length / s.hidden, s.hidden]),
+    };
     for (const [name, t] of Object.entries(own)) feeds[columnValue(names[c], name)] = t;
   }
   if (cfg.name === 'margin_mse') {
-    const k = columns.length - 2;
-    if (!teacherMargins || teacherMargins.length !== columns[0].batchSize * k) throw new Error(`margin_mse: ${teacherMargins?.length ?? 0} teacher margins for ${columns[0].batchSize} queries × ${k} negatives`);
-    feeds.teacher_margins = new ort.Tensor('float32', teacherMargins, [columns[0].batchSize, k]);
+    const B = (part.before[0].length + part.after[0].length) / s.hidden + part.columns[0].batchSize;
+    if (!teacherMargins || teacherMargins.length !== B * k) throw new Error(`margin_mse: ${teacherMargins?.length ?? 0} teacher margins for ${B} queries × ${k} negatives`);
+    feeds.teacher_margins = new ort.Tensor('float32', teacherMargins, [B, k]);
   }
   // Gradients are written into buffers given to the run: onnxruntime-node copies outputs it allocates at a few hundred MB/s.
   s.stepGrads ??= Object.fromEntries([...s.weights].filter(([name]) => name !== s.wordTable).map(([name, w]) => [`d_${name}`, new ort.Tensor('float32', new Float32Array(w.data.length), w.shape)]));
   const fetches: Record<string, ort.Tensor | null> = { loss: null, ...s.stepGrads };
-  for (const n of names) fetches[columnValue(n, WORD_ROWS_GRAD)] = null;
+  for (const n of names) fetches[columnValue(n, WORD_ROWS_GRAD)] = fetches[columnValue(n, 'sentence_embedding')] = null;
   const out = await timed(s, 'step runs', () => session.run(inputsOf(session, feeds), fetches));
   const loss = (out.loss.data as Float32Array)[0];
-  if (!Number.isFinite(loss)) return loss; // the caller discards the step
+  const embeddings = names.map((n) => out[columnValue(n, 'sentence_embedding')].data as Float32Array);
+  if (!Number.isFinite(loss)) return { loss, embeddings }; // the caller discards the step
   const table = grads.get(s.wordTable)!;
   timed(s, 'word-table scatter', () => {
-    for (const [c, rows] of columns.entries()) addRowsAtIds(table.data, out[columnValue(names[c], WORD_ROWS_GRAD)].data as Float32Array, rows.inputIds, s.hidden);
+    for (const [c, rows] of part.columns.entries()) addRowsAtIds(table.data, out[columnValue(names[c], WORD_ROWS_GRAD)].data as Float32Array, rows.inputIds, s.hidden);
   });
   timed(s, 'gradient sums', () => {
     for (const [name, acc] of grads) {
@@ -368,5 +324,11 @@ export async function onnxStep(s: OnnxTrainState, cfg: LossConfig, columns: Toke
       for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
     }
   });
-  return loss;
+  return { loss, embeddings };
 }
+
+/** Rows per part of a micro-batch whose columns have these lengths within the budget (0: none fits, or no budget). */
+export function onnxPartRows(s: OnnxTrainState, seqLens: number[]): number {
+  return s.parts ? partRowsWithin(s.parts, seqLens) : 0;
+}
+
