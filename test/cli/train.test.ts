@@ -22,7 +22,7 @@ it('train writes metrics.jsonl, checkpoints and final/ as the contract says; che
     expect(await main(['train', '--recipe', recipe, '--backend', 'wasm', ...common, '--train.max_steps', '4', '--train.save_every', '2',
       '--train.batch_size', '8', '--eval.data', path.join(ROOT, 'data/demo/eval'), '--eval.every', '4', '--train.output_dir', out])).toBe(0);
     // auto: onnxruntime where tfjs has no native backend; the first line says what runs.
-    expect(log.mock.calls[0][0]).toMatch(/^densetrain: engine onnx, onnxruntime-node [\d.]+ cpu execution provider, \d+ threads$/);
+    expect(log.mock.calls[0][0]).toMatch(/^densetrain: engine onnx, onnxruntime-node [\d.]+ cpu execution provider, \d+ threads, memory budget [\d.]+ [MG]B \(micro-batches in as few step-graph parts as fit\)$/);
     const rows = fs.readFileSync(path.join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 4]);
     for (const r of rows) for (const k of ['step', 'loss', 'lr', 'grad_norm', 'triples_per_s']) expect(typeof r[k]).toBe('number');

@@ -196,7 +196,7 @@ async function partBudget(s: OnnxTrainState, folder: ModelFolder, budget: number
   const activations = fitChunkBytes(Ls, one, two);
   const maskBytes = (rows: number, L: number) => s.dropout.reduce((n, site) => n + 4 * site.dims.reduce<number>((p, d) => p * (d === 'batch' ? rows : d === 'sequence' ? L : Number(d)), 1), 0);
   const paramBytes = [...s.weights.values()].reduce((n, w) => n + 4 * w.data.length, 0);
-  return { budget, openBytes: process.memoryUsage.rss(), paramBytes, bytes: (rows, L) => ({ activations: activations(rows, L), other: maskBytes(rows, L) + 2 * 4 * rows * L * s.hidden }) };
+  return { budget, paramBytes, bytes: (rows, L) => ({ activations: activations(rows, L), other: maskBytes(rows, L) + 2 * 4 * rows * L * s.hidden }) };
 }
 
 /** The feeds a session declares (the split graphs read only some of the inputs). */
