@@ -134,7 +134,6 @@ async function stepInParts(engine: TrainEngine, cfg: LossConfig, batch: LossBatc
   const B = batch.query.batchSize, H = engine.hidden;
   // Parts of equal size: as few as fit, none smaller than needed (20 + 12 rows would be 16 + 16).
   const parts = chunks(B, Math.ceil(B / Math.ceil(B / partRows)));
-  if (process.env.DT_DEBUG) console.error('parts', partRows, parts);
   const embeddings = columns.map(() => new Float32Array(B * H));
   for (const [a, b] of parts.slice(1)) {
     for (const [c, col] of columns.entries()) embeddings[c].set(await engine.embed(sliceRows(col, a, b), dropout(c, a)), a * H);
