@@ -74,6 +74,31 @@ describe('a micro-batch in parts of the step graph', () => {
     });
   }
 
+  it('prompts left out of the pooling (include_prompt false): 2 parts give the chunked step\'s loss and gradients', async () => {
+    const plain = withDropout('tiny-bert');
+    const folder = { ...plain, includePrompt: false };
+    const tok = loadTokenizer(folder.dir, folder.maxSeqLength);
+    const b = JSON.parse(fs.readFileSync(`${FIX}tiny-bert.expected.json`, 'utf8')).batch;
+    const enc = (texts: string[], prompt: string) => ({ ...tok.encodeBatch(texts.map((t) => prompt + t)), promptLength: tok.promptLength(prompt) });
+    const batch: LossBatch = { query: enc(b.query, 'query: '), positive: enc(b.positive, 'passage: '), negatives: [enc(b.negative, 'passage: ')] };
+    const chunked = await openOnnxEngine(folder, { threads: 1 });
+    const parts = await openOnnxEngine(folder, { threads: 1, memoryBudget: 64 * 2 ** 30 });
+    try {
+      parts.partRows = () => 4;
+      const a = await lossAndGradients(chunked, MNRL, batch, { ...modeFor(5), chunkTokens: 64 });
+      const c = await lossAndGradients(parts, MNRL, batch, modeFor(5));
+      expect(Math.abs(a.loss - c.loss) / a.loss).toBeLessThanOrEqual(1e-5);
+      expect(worstRelative(a.grads, c.grads)).toBeLessThanOrEqual(1e-5);
+      // The prompt really is out: with it pooled, the loss is another.
+      const pooled = await openOnnxEngine({ ...folder, includePrompt: true }, { threads: 1 });
+      expect(Math.abs((await lossAndGradients(pooled, MNRL, batch, modeFor(5))).loss - a.loss)).toBeGreaterThan(1e-4);
+      await pooled.dispose();
+    } finally {
+      await chunked.dispose();
+      await parts.dispose();
+    }
+  });
+
   it('fitChunkBytes recovers r·(αL² + βL + ε) + δL + γ from six probes', () => {
     const truth = (r: number, L: number) => r * (6 * L * L + 40 * L + 128) + 24 * L + 1000;
     const Ls: [number, number, number] = [8, 16, 24];
