@@ -28,7 +28,8 @@ export const floatLinear: Linear = (g, x, name, w, b) => {
 };
 
 /**
- * A place where training-mode dropout applies a keep mask fed as bool input `name` (dropAt). Numbered as the tfjs encoder seeds them (src/tfjs/encoder.ts): 0 the embeddings
+ * A place where training-mode dropout multiplies by a mask fed as input `name` (0 or 1/(1-rate)
+ * per element). Numbered as the tfjs encoder seeds them (src/tfjs/encoder.ts): 0 the embeddings
  * output, then per layer i: 1+3i attention probabilities, 2+3i attention output dense, 3+3i FFN
  * output dense (DistilBERT has none there). Every mask's leading dim is the batch.
  */
@@ -87,20 +88,11 @@ interface Ctx {
   dropout: Map<number, DropoutSite>;
 }
 
-/** x with its site's dropout, or x itself when that site has none. */
+/** x times its site's fed mask, or x itself when that site has no dropout. */
 function drop(c: Ctx, x: string, site: number): string {
   const s = c.dropout.get(site);
-  return s ? dropAt(c.g, x, s) : x;
-}
-
-/**
- * Training-mode dropout: x / (1 − rate) where the site's fed bool mask keeps an element, 0 where it
- * drops it. A bool input is a quarter of a float mask's bytes, and the backward (Where's VJP) reads
- * only the mask.
- */
-export function dropAt(g: Graph, x: string, s: DropoutSite): string {
-  const keep = addInput(g, s.name, 'bool', s.dims);
-  return node(g, 'Where', [keep, node(g, 'Mul', [x, constFloat(g, 1 / (1 - s.rate))]), constFloat(g, 0)]);
+  if (!s) return x;
+  return node(c.g, 'Mul', [x, addInput(c.g, s.name, 'float', s.dims)]);
 }
 
 function layerNorm(c: Ctx, x: string, prefix: string): string {

@@ -11,7 +11,7 @@ import type { EncoderConfig } from '../model/config.js';
 import type { ModelFolder } from '../model/folder.js';
 import { MODERNBERT_WORD_EMBEDDINGS, type ModernBertOptions } from '../model/modernbert-config.js';
 import type { HostTensor } from '../model/safetensors.js';
-import { activation, dropAt, type DropoutSite, floatLinear, type Linear, MASK_VALUE, numberedSites, type TransformerGraph } from './encoder-graph.js';
+import { activation, type DropoutSite, floatLinear, type Linear, MASK_VALUE, numberedSites, type TransformerGraph } from './encoder-graph.js';
 import { addInitializer, addInput, addOutput, constFloat, constInt64, createGraph, type Graph, node, nodeN, onnx } from '../onnx/graph-builder.js';
 
 interface Ctx {
@@ -44,7 +44,7 @@ export function modernBertDropoutSites(cfg: EncoderConfig): DropoutSite[] {
 
 function drop(c: Ctx, x: string, site: number): string {
   const s = c.dropout.get(site);
-  return s ? dropAt(c.g, x, s) : x;
+  return s ? node(c.g, 'Mul', [x, addInput(c.g, s.name, 'float', s.dims)]) : x;
 }
 
 /** A folder tensor as an initializer, added once however often it is read. */

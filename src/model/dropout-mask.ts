@@ -8,7 +8,7 @@
 //   key = (hi, lo):  hi = fmix32(seedKey(seed) ^ fmix32(step + c))          injective in step
 //                    lo = fmix32((micro << 16 | column << 8 | site) ^ c')   injective in the rest
 //   u_i = fmix32((hi + i·φ) ^ lo) / 2³²        (murmur3's finaliser fmix32; φ = 0x9e3779b9)
-//   kept_i = u_i < 1 − rate; y_i = kept_i ? x_i / (1 − rate) : 0     (as torch.nn.Dropout in training)
+//   multiplier_i = u_i < 1 − rate ? 1 / (1 − rate) : 0     (as torch.nn.Dropout in training)
 //
 // For one run seed, two masks of a run never share a key (both words come from bijections of
 // uint32), however many micro-batches a step accumulates (up to 65536), columns (256) or sites (256).
@@ -69,12 +69,14 @@ export function maskKey(d: Dropout, site: number): [number, number] {
 }
 
 /**
- * Keep flags (1 kept, 0 dropped) of elements [first, first + count) of the mask with key `key`
- * (maskKey), in the tensor's row-major order; written into `out` when given.
+ * Multipliers (0 or 1/(1−rate), float32) of elements [first, first + count) of the mask with key
+ * `key` (maskKey), in the tensor's row-major order; written into `out` when given.
  */
-export function dropoutKeeps(rate: number, key: [number, number], first: number, count: number, out: Uint8Array = new Uint8Array(count)): Uint8Array {
+export function dropoutMultipliers(rate: number, key: [number, number], first: number, count: number, out: Float32Array = new Float32Array(count)): Float32Array {
+  const keep = 1 - rate;
+  const scale = 1 / keep;
   // Unsigned h < keep·2³² as a signed compare of both sides xor the sign bit (stays in int32 registers).
-  const threshold = (((1 - rate) * 2 ** 32) | 0) ^ 0x80000000;
+  const threshold = ((keep * 2 ** 32) | 0) ^ 0x80000000;
   const lo = key[1] | 0;
   // The counter hi + i·φ (mod 2³²), stepped by φ; fmix32 inlined: this loop runs for every activation.
   let c = (key[0] + Math.imul(first, 0x9e3779b9)) | 0;
@@ -85,16 +87,10 @@ export function dropoutKeeps(rate: number, key: [number, number], first: number,
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    out[i] = (h ^ 0x80000000) < threshold ? 1 : 0;
+    out[i] = (h ^ 0x80000000) < threshold ? scale : 0;
     c = (c + 0x9e3779b9) | 0;
   }
   return out;
-}
-
-/** The multipliers of the same elements: 1/(1−rate) (float32) where kept, 0 where dropped (the tfjs encoder's form). */
-export function dropoutMultipliers(rate: number, key: [number, number], first: number, count: number): Float32Array {
-  const scale = 1 / (1 - rate);
-  return Float32Array.from(dropoutKeeps(rate, key, first, count), (k) => (k ? scale : 0));
 }
 
 /**

@@ -38,7 +38,7 @@ describe('splitBackward', () => {
         const t = toInOutLayout(p.name, folder.weights.get(p.name)!);
         feeds[p.name] = new ort.Tensor('float32', Float32Array.from(t.data.subarray(0, p.dims.reduce((a, b) => a * b, 1))), p.dims);
       }
-      for (const [site, m] of dropoutMasks(dropoutSites(folder.config), { step: { seed: 11, step: 0, micro: 0 }, column: 1, firstRow: 0 }, enc.batchSize, enc.seqLen)) feeds[site] = new ort.Tensor('bool', Uint8Array.from(m.data), m.shape);
+      for (const [site, m] of dropoutMasks(dropoutSites(folder.config), { step: { seed: 11, step: 0, micro: 0 }, column: 1, firstRow: 0 }, enc.batchSize, enc.seqLen)) feeds[site] = new ort.Tensor('float32', Float32Array.from(m.data), m.shape);
       const H = folder.config.hiddenSize;
       const seed = Float32Array.from({ length: enc.batchSize * H }, (_, i) => Math.sin(i + 1));
       const dEmb = new ort.Tensor('float32', seed, [enc.batchSize, H]);

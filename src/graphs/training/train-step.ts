@@ -20,7 +20,7 @@ import { toInOutLayout } from '../../model/in-out-layout.js';
 import type { TensorMap } from '../../model/safetensors.js';
 import type { TokenBatch } from '../../model/tokenizer.js';
 import type { Dropout } from '../../model/dropout-mask.js';
-import { type DropoutMasks, dropoutMasks } from './dropout-masks.js';
+import { dropoutMasks } from './dropout-masks.js';
 import { fitChunkBytes, type PartBudget, partRowsWithin } from './step-memory.js';
 import { buildEncoderVjpGraph, feedableEncoderGraph, WORD_ROWS_GRAD, wordEmbeddings } from './encoder-vjp.js';
 import type { LossConfig } from '../../losses/batch.js';
@@ -47,7 +47,7 @@ export interface OnnxTrainState {
   /** The word embedding table's name, whose gradient comes as rows (WORD_ROWS_GRAD). */
   wordTable: string;
   /** Dropout mask buffers by site, reused from run to run (fresh 100 MB arrays cost more than drawing the masks). */
-  maskBuffers: Map<string, Uint8Array>;
+  maskBuffers: Map<string, Float32Array>;
   /** Trainable weights by HF name in the in-out layout (Linear [in, out]); fed every step, so the caller updates them in place. */
   weights: TensorMap;
   executionProvider: string;
@@ -59,7 +59,7 @@ export interface OnnxTrainState {
   /** The step graph's session (step-graph.ts) of a mode, loss and number of negatives, opened on first use. */
   stepSession(mode: Mode, cfg: LossConfig, numNegatives: number): Promise<ort.InferenceSession>;
   /** Each column's dropout mask buffers in the step graph, reused from run to run. */
-  stepMaskBuffers: Map<string, Uint8Array>[];
+  stepMaskBuffers: Map<string, Float32Array>[];
   /** The step graph's weight gradient outputs, written in place by every run. */
   stepGrads?: Record<string, ort.Tensor>;
   /** Free the sessions' native memory. */
@@ -194,7 +194,7 @@ async function partBudget(s: OnnxTrainState, folder: ModelFolder, budget: number
   }
   await forward.release();
   const activations = fitChunkBytes(Ls, one, two);
-  const maskBytes = (rows: number, L: number) => s.dropout.reduce((n, site) => n + site.dims.reduce<number>((p, d) => p * (d === 'batch' ? rows : d === 'sequence' ? L : Number(d)), 1), 0);
+  const maskBytes = (rows: number, L: number) => s.dropout.reduce((n, site) => n + 4 * site.dims.reduce<number>((p, d) => p * (d === 'batch' ? rows : d === 'sequence' ? L : Number(d)), 1), 0);
   const paramBytes = [...s.weights.values()].reduce((n, w) => n + 4 * w.data.length, 0);
   return { budget, paramBytes, bytes: (rows, L) => ({ activations: activations(rows, L), other: maskBytes(rows, L) + 2 * 4 * rows * L * s.hidden }) };
 }
@@ -216,10 +216,6 @@ function tensorFeeds(m: TensorMap): Record<string, ort.Tensor> {
   return Object.fromEntries([...m].map(([name, w]) => [name, new ort.Tensor('float32', w.data, w.shape)]));
 }
 
-function boolFeeds(masks: DropoutMasks): Record<string, ort.Tensor> {
-  return Object.fromEntries([...masks].map(([name, m]) => [name, new ort.Tensor('bool', m.data, m.shape)]));
-}
-
 /** The word table's gradient += each token's row of `d` at its id (Gather's VJP, on the host: see WORD_ROWS_GRAD). */
 function addRowsAtIds(table: Float32Array, d: Float32Array, ids: Int32Array, H: number): void {
   for (let t = 0; t < ids.length; t++) {
@@ -230,7 +226,7 @@ function addRowsAtIds(table: Float32Array, d: Float32Array, ids: Int32Array, H: 
 
 /** The masks of a run: none in eval mode. */
 function maskFeeds(s: OnnxTrainState, rows: TokenBatch, d: Dropout | undefined): Record<string, ort.Tensor> {
-  return d ? timed(s, 'dropout masks', () => boolFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers))) : {};
+  return d ? timed(s, 'dropout masks', () => tensorFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, s.maskBuffers))) : {};
 }
 
 /** `f()`, its milliseconds added to `task` when the state keeps timings. */
@@ -298,7 +294,7 @@ export async function onnxStepPart(s: OnnxTrainState, cfg: LossConfig, part: Ste
     const d = dropout(c);
     const own = {
       ...tokenFeeds(s, rows),
-      ...(d ? timed(s, 'dropout masks', () => boolFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, (s.stepMaskBuffers[c] ??= new Map())))) : {}),
+      ...(d ? timed(s, 'dropout masks', () => tensorFeeds(dropoutMasks(s.dropout, d, rows.batchSize, rows.seqLen, (s.stepMaskBuffers[c] ??= new Map())))) : {}),
       before: new ort.Tensor('float32', part.before[c], [part.before[c].length / s.hidden, s.hidden]),
       after: new ort.Tensor('float32', part.after[c], [part.after[c].length / s.hidden, s.hidden]),
     };
