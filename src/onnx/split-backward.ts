@@ -10,7 +10,9 @@
 //                   values + the original inputs they read (weights, masks, the output gradient);
 //                   outputs: the combined graph's
 //
-// Only the outputs of costly ops (MatMul, Softmax, LayerNormalization, reductions) are saved:
+// By default only the outputs of costly ops (MatMul, Softmax, LayerNormalization, reductions) are
+// saved (`recompute` names the ops taken again instead; an empty set saves every value the
+// backward reads, which is what a combined graph holds: the step graph's memory probe):
 // recomputing an Add or an Erf costs less than writing its output out and reading it back, and
 // the saved bytes are what a step holds between its passes (half of them, on BERT). Running the
 // two in sequence computes exactly what the combined graph computes: the same nodes, fed the same

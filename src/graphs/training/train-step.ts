@@ -259,12 +259,19 @@ export async function onnxBackward(s: OnnxTrainState, rows: TokenBatch, dEmbeddi
   const feeds = { ...tokenFeeds(s, rows), ...tensorFeeds(s.weights), ...maskFeeds(s, rows, dropout), d_sentence_embedding: seed };
   const session = await s.session(mode, 'backward');
   const out = await timed(s, 'backward runs', () => session.run(feeds));
+  addRunGradients(s, grads, (name) => out[`d_${name}`].data as Float32Array, [[out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds]]);
+}
+
+/** Adds a run's weight gradients to `grads`: each dense `d_<name>` output, and the word table's rows (with their token ids) at those ids. */
+function addRunGradients(s: OnnxTrainState, grads: TensorMap, dense: (name: string) => Float32Array, wordRows: [Float32Array, Int32Array][]): void {
   const table = grads.get(s.wordTable)!;
-  timed(s, 'word-table scatter', () => addRowsAtIds(table.data, out[WORD_ROWS_GRAD].data as Float32Array, rows.inputIds, s.hidden));
+  timed(s, 'word-table scatter', () => {
+    for (const [d, ids] of wordRows) addRowsAtIds(table.data, d, ids, s.hidden);
+  });
   timed(s, 'gradient sums', () => {
     for (const [name, acc] of grads) {
       if (name === s.wordTable) continue;
-      const g = out[`d_${name}`].data as Float32Array;
+      const g = dense(name);
       for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
     }
   });
@@ -313,17 +320,8 @@ export async function onnxStepPart(s: OnnxTrainState, cfg: LossConfig, part: Ste
   const loss = (out.loss.data as Float32Array)[0];
   const embeddings = names.map((n) => out[columnValue(n, 'sentence_embedding')].data as Float32Array);
   if (!Number.isFinite(loss)) return { loss, embeddings }; // the caller discards the step
-  const table = grads.get(s.wordTable)!;
-  timed(s, 'word-table scatter', () => {
-    for (const [c, rows] of part.columns.entries()) addRowsAtIds(table.data, out[columnValue(names[c], WORD_ROWS_GRAD)].data as Float32Array, rows.inputIds, s.hidden);
-  });
-  timed(s, 'gradient sums', () => {
-    for (const [name, acc] of grads) {
-      if (name === s.wordTable) continue;
-      const g = s.stepGrads![`d_${name}`].data as Float32Array;
-      for (let i = 0; i < g.length; i++) acc.data[i] += g[i];
-    }
-  });
+  const wordRows = part.columns.map((rows, c): [Float32Array, Int32Array] => [out[columnValue(names[c], WORD_ROWS_GRAD)].data as Float32Array, rows.inputIds]);
+  addRunGradients(s, grads, (name) => s.stepGrads![`d_${name}`].data as Float32Array, wordRows);
   return { loss, embeddings };
 }
 
